@@ -1,0 +1,5 @@
+"""Run the CLI as ``python -m ghostsync``."""
+
+from ghostsync.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Talking to Ghost's Admin API: tokens, requests, retries and errors."""
