@@ -1,13 +1,264 @@
-"""The command-line interface: a thin layer over the library API."""
+"""The command-line interface: a thin layer over the library API in ``run``.
+
+Every error a user can see is rendered by :func:`render_error`, the one place
+that turns the exception tree into text and an exit code.
+"""
 
 from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ghostsync import __version__
+from ghostsync.errors import ExitCode, GhostsyncError, InvalidFileError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Context:
+    """Options shared by every command."""
+
+    project: Path | None
+    site: str
+    env_file: Path | None
+    verbose: int
+    quiet: bool
+
+    def settings(self, offline: bool = False) -> Any:
+        from ghostsync.config import (
+            find_root,
+            load_settings,
+            offline_settings,
+            read_env_file,
+        )
+
+        environ = dict(os.environ)
+        if self.env_file is not None:
+            environ = {**read_env_file(self.env_file), **environ}
+        root = find_root(self.project or Path.cwd())
+        if offline:
+            return offline_settings(root, environ)
+        return load_settings(root, site=self.site, environ=environ)
+
+
+def render_error(error: BaseException) -> int:
+    """Print an error the way a user should see it; return the exit code."""
+    if isinstance(error, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    if not isinstance(error, GhostsyncError):
+        click.echo(f"error: unexpected {type(error).__name__}: {error}", err=True)
+        click.echo("  run again with -v for details", err=True)
+        logging.getLogger("ghostsync").debug("traceback", exc_info=error)
+        return ExitCode.ERROR
+
+    click.echo(f"error: {error.message}", err=True)
+    if error.hint:
+        click.echo(f"  fix: {error.hint}", err=True)
+    return int(error.exit_code)
+
+
+def handle_errors(command: F) -> F:
+    """Run a command; render any error in one place and exit with its code."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            code = command(*args, **kwargs)
+        except (GhostsyncError, KeyboardInterrupt) as error:
+            sys.exit(render_error(error))
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            sys.exit(render_error(error))
+        sys.exit(int(code or 0))
+
+    return wrapper  # type: ignore[return-value]
 
 
 @click.group()
 @click.version_option(__version__, prog_name="ghostsync")
-def main() -> None:
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder (default: the nearest folder with ghostsync.toml).",
+)
+@click.option("--site", default="", help="A named site of [sites.NAME].")
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read GHOST_URL and the key variable from this file (outside git).",
+)
+@click.option("-v", "--verbose", count=True, help="Debug logs (keys redacted).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the summary.")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    project: Path | None,
+    site: str,
+    env_file: Path | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
     """Keep Markdown files and a Ghost site's posts and pages in step."""
+    ctx.obj = Context(project, site, env_file, verbose, quiet)
+    if verbose:
+        logging.basicConfig(
+            level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr
+        )
+
+
+@main.command()
+@click.pass_obj
+@handle_errors
+def validate(obj: Context) -> int:
+    """Check every file offline: no key, no request."""
+    from ghostsync.run import validate as run_validate
+
+    settings = obj.settings(offline=True)
+    result = run_validate(settings)
+    for post in result.posts:
+        for warning in post.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    for error in result.errors:
+        _echo_invalid(error)
+
+    click.echo(f"{len(result.posts)} valid, {len(result.errors)} invalid")
+    return ExitCode.ERROR if result.errors else ExitCode.OK
+
+
+def _echo_invalid(error: InvalidFileError) -> None:
+    click.echo(f"error: {error.message}", err=True)
+    if error.hint:
+        click.echo(f"  fix: {error.hint}", err=True)
+
+
+def _plan_options(command: F) -> F:
+    command = click.option(
+        "--json", "as_json", is_flag=True, help="Machine-readable output."
+    )(command)
+    command = click.option(
+        "--adopt",
+        is_flag=True,
+        help="Take over differing posts of the same slug (backed up first).",
+    )(command)
+    return command
+
+
+@main.command()
+@_plan_options
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 4 when there are changes to apply."
+)
+@click.pass_obj
+@handle_errors
+def plan(obj: Context, as_json: bool, adopt: bool, exit_code: bool) -> int:
+    """Show what push would change, without changing anything."""
+    from ghostsync import output
+    from ghostsync.run import connect, make_plan
+
+    settings = obj.settings()
+    with connect(settings) as site:
+        result = make_plan(site, adopt=adopt)
+        output.show_plan(
+            result, site, as_json=as_json, verbose=obj.verbose, quiet=obj.quiet
+        )
+    return result.exit_code(pending_is_error=exit_code)
+
+
+@main.command()
+@_plan_options
+@click.option(
+    "--force", is_flag=True, help="Overwrite edits made in Ghost (backed up)."
+)
+@click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_obj
+@handle_errors
+def push(
+    obj: Context,
+    as_json: bool,
+    adopt: bool,
+    force: bool,
+    dry_run: bool,
+    paths: tuple[Path, ...],
+) -> int:
+    """Create and update posts in Ghost from the files that changed."""
+    from ghostsync import output
+    from ghostsync.run import connect
+    from ghostsync.run import push as run_push
+
+    settings = obj.settings()
+    selected = _relative_paths(settings.root, paths) if paths else None
+    with connect(settings) as site:
+        printer = output.OutcomePrinter(as_json=as_json, quiet=obj.quiet)
+        result = run_push(
+            site,
+            paths=selected,
+            adopt=adopt,
+            force=force,
+            dry_run=dry_run,
+            report=printer,
+        )
+        output.show_push(
+            result,
+            site,
+            as_json=as_json,
+            dry_run=dry_run,
+            verbose=obj.verbose,
+            quiet=obj.quiet,
+        )
+    return result.exit_code()
+
+
+def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:
+    selected = set()
+    for path in paths:
+        absolute = path.resolve()
+        try:
+            selected.add(absolute.relative_to(root).as_posix())
+        except ValueError:
+            raise GhostsyncError(
+                f"{path} is outside the project {root}",
+                hint="name files inside the project folder",
+            ) from None
+    return selected
+
+
+@main.command()
+@click.option("--url", default="", help="The admin URL of your Ghost site.")
+@click.option("--force", is_flag=True, help="Overwrite an existing ghostsync.toml.")
+@click.pass_obj
+@handle_errors
+def init(obj: Context, url: str, force: bool) -> int:
+    """Write a commented ghostsync.toml, the content folders and .gitignore lines."""
+    from ghostsync.project import init_project
+
+    root = (obj.project or Path.cwd()).resolve()
+    for line in init_project(root, url=url, force=force, check=bool(url)):
+        click.echo(line)
+    return ExitCode.OK
+
+
+def _add_local_group() -> None:
+    try:
+        from ghostsync.localghost import local
+    except ImportError:  # pragma: no cover - only while the module is absent
+        return
+    main.add_command(local)
+
+
+_add_local_group()
+
+
+def dump_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True))

@@ -1,0 +1,197 @@
+"""What a user reads: one line per action, a summary last, or JSON.
+
+Lines go to standard output; warnings and errors to standard error. Colour
+follows the terminal and ``NO_COLOR`` (rich decides).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ghostsync import planner as p
+
+if TYPE_CHECKING:
+    from ghostsync.apply import Outcome
+    from ghostsync.run import Result, Site
+
+JSON_SCHEMA = 1
+SYMBOLS = {
+    p.CREATE: "+",
+    p.UPDATE: "~",
+    p.ADOPT: "=",
+    p.REFUSE: "x",
+    p.CONFLICT: "!",
+    p.REMOTE_CHANGED: "<",
+    p.DELETED_LOCAL: "-",
+    p.DELETED_REMOTE: "-",
+    p.INVALID: "x",
+    p.UNCHANGED: " ",
+}
+SUMMARY = [
+    (p.CREATE, "to create"),
+    (p.UPDATE, "to update"),
+    (p.ADOPT, "to adopt"),
+    (p.CONFLICT, "conflicts"),
+    (p.REMOTE_CHANGED, "changed in Ghost"),
+    (p.REFUSE, "refused"),
+    (p.INVALID, "invalid"),
+    (p.DELETED_LOCAL, "deleted locally"),
+    (p.DELETED_REMOTE, "deleted in Ghost"),
+    (p.UNCHANGED, "unchanged"),
+    (p.REMOTE_ONLY, "only in Ghost"),
+]
+
+
+def action_line(action: p.Action) -> str:
+    """``~ update  post  content/posts/a.md  title, body``, with the details."""
+    where = action.path or f"({action.slug})"
+    text = f"{SYMBOLS.get(action.name, ' ')} {action.name:<16} {action.kind:<4} {where}"
+    details = []
+    if action.changes:
+        details.append(", ".join(action.changes))
+    if action.moved_from:
+        details.append(f"moved from {action.moved_from}")
+    if action.old_slug:
+        details.append(f"slug {action.old_slug} → {action.slug}, the URL changes")
+    if action.reason:
+        details.append(action.reason)
+    return text + (f"  ({'; '.join(details)})" if details else "")
+
+
+def summary_line(plan: p.Plan, prefix: str = "Plan") -> str:
+    counts = plan.count()
+    parts = [f"{counts[name]} {label}" for name, label in SUMMARY if counts.get(name)]
+    return f"{prefix}: " + (", ".join(parts) if parts else "nothing to do") + "."
+
+
+def _shown(action: p.Action, verbose: int) -> bool:
+    if action.name == p.REMOTE_ONLY:
+        return verbose > 0
+    if action.name == p.UNCHANGED:
+        return verbose > 0 or bool(action.moved_from)
+    return True
+
+
+def show_plan(
+    result: Result, site: Site, *, as_json: bool, verbose: int, quiet: bool
+) -> None:
+    if as_json:
+        click.echo(json.dumps(plan_json(result, site), indent=2, sort_keys=True))
+        return
+
+    _warnings(result)
+    if not quiet:
+        for action in result.plan.actions:
+            if _shown(action, verbose):
+                click.echo(action_line(action))
+    click.echo(summary_line(result.plan))
+
+
+def _warnings(result: Result) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for error in result.scan.errors:
+        click.echo(f"error: {error.message}", err=True)
+        if error.hint:
+            click.echo(f"  fix: {error.hint}", err=True)
+
+
+def plan_json(result: Result, site: Site) -> dict[str, Any]:
+    return {
+        "schema": JSON_SCHEMA,
+        "site": site.info.get("url", ""),
+        "actions": [_action_json(a) for a in result.plan.actions],
+        "summary": result.plan.count(),
+        "warnings": result.warnings,
+        "outcomes": [_outcome_json(o) for o in result.outcomes],
+    }
+
+
+def _action_json(action: p.Action) -> dict[str, Any]:
+    return {
+        "action": action.name,
+        "kind": action.kind,
+        "path": action.path or None,
+        "slug": action.slug,
+        "id": action.remote_id or None,
+        "changes": list(action.changes),
+        "reason": action.reason,
+        "moved_from": action.moved_from or None,
+        "old_slug": action.old_slug or None,
+    }
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        **_action_json(outcome.action),
+        "status": outcome.status,
+        "message": outcome.message,
+        "url": outcome.url or None,
+    }
+
+
+class OutcomePrinter:
+    """Prints one line as each write finishes."""
+
+    def __init__(self, *, as_json: bool, quiet: bool) -> None:
+        self.as_json = as_json
+        self.quiet = quiet
+
+    def __call__(self, outcome: Outcome) -> None:
+        if self.as_json:
+            return
+        action = outcome.action
+        line = f"{outcome.status:<8} {action.kind:<4} {action.path}: {outcome.message}"
+        if outcome.url:
+            line += f" → {outcome.url}"
+        if outcome.status in ("failed", "conflict"):
+            click.echo(line, err=True)
+        elif not self.quiet:
+            click.echo(line)
+
+
+def show_push(
+    result: Result,
+    site: Site,
+    *,
+    as_json: bool,
+    dry_run: bool,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    if as_json:
+        click.echo(json.dumps(plan_json(result, site), indent=2, sort_keys=True))
+        return
+    if dry_run:
+        show_plan(result, site, as_json=False, verbose=verbose, quiet=quiet)
+        return
+
+    _warnings(result)
+    reported = {id(o.action) for o in result.outcomes}
+    for action in result.plan.actions:
+        if id(action) not in reported and _shown(action, verbose):
+            click.echo(action_line(action))
+    click.echo(_push_summary(result))
+
+
+def _push_summary(result: Result) -> str:
+    done = [o for o in result.outcomes if o.status == "done"]
+    created = sum(1 for o in done if o.action.name == p.CREATE)
+    updated = sum(1 for o in done if o.action.name == p.UPDATE)
+    adopted = sum(1 for o in done if o.action.name == p.ADOPT)
+    failed = sum(1 for o in result.outcomes if o.status == "failed")
+    conflicts = sum(1 for o in result.outcomes if o.status == "conflict")
+    counts = result.plan.count()
+    parts = [
+        f"{created} created",
+        f"{updated} updated",
+        f"{adopted} adopted",
+        f"{conflicts} conflicts",
+        f"{failed} failed",
+        f"{counts.get(p.INVALID, 0)} invalid",
+        f"{counts.get(p.UNCHANGED, 0)} unchanged",
+    ]
+    return "Push: " + ", ".join(parts) + "."

@@ -1,0 +1,439 @@
+"""The planner: local files, remote posts and the state in; a list of actions out.
+
+Pure: no network, no disk, no clock (the lint configuration bans those imports
+here). Everything it needs arrives as plain data, so every decision can be
+tested from a table.
+
+Matching a file to a post, in order: an ``id:`` front-matter key; the path in
+the state; the same kind and slug among records whose file vanished (a move);
+the same local hash among those (a rename). An untracked remote post with the
+same kind and slug is adopted when a pending create matches it (a lost create)
+or when its canonical content equals the file's; otherwise it is refused
+unless the run allows adopting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ghostsync.canonical import changed_fields, digest, in_sync
+from ghostsync.errors import InvalidFileError
+from ghostsync.source import LocalPost
+from ghostsync.state import Record, Snapshot
+
+# Action names, as they appear in --json output.
+CREATE = "create"
+UPDATE = "update"
+UNCHANGED = "unchanged"
+ADOPT = "adopt"
+REFUSE = "refuse"
+CONFLICT = "conflict"
+REMOTE_CHANGED = "remote-changed"
+DELETED_LOCAL = "deleted-locally"
+DELETED_REMOTE = "deleted-remotely"
+REMOTE_ONLY = "remote-only"
+INVALID = "invalid"
+
+WRITES = {CREATE, UPDATE, ADOPT}
+
+
+@dataclass(frozen=True)
+class LocalItem:
+    """A valid file with its canonical payload and hash."""
+
+    post: LocalPost
+    canonical: dict[str, Any]
+    hash: str
+
+    @property
+    def path(self) -> str:
+        return self.post.path
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    """A post of the remote index; ``canonical`` is set once its body is read."""
+
+    id: str
+    kind: str
+    slug: str
+    updated_at: str
+    status: str
+    fields: dict[str, Any]
+    url: str = ""
+    created_at: str = ""
+    canonical: dict[str, Any] | None = None
+    raw: dict[str, Any] | None = None
+
+    @property
+    def meta_hash(self) -> str:
+        return digest(self.fields)
+
+    @property
+    def hash(self) -> str | None:
+        return digest(self.canonical) if self.canonical is not None else None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a run would do (or report) for one post or file."""
+
+    name: str
+    kind: str
+    slug: str
+    path: str = ""
+    remote_id: str = ""
+    changes: tuple[str, ...] = ()
+    reason: str = ""
+    moved_from: str = ""
+    old_slug: str = ""
+    local: LocalItem | None = None
+    remote: RemotePost | None = None
+    record: Record | None = None
+    # The state is stale but both sides agree: refresh it, write nothing.
+    refresh: bool = False
+    # The write replaces an edit made in Ghost (--force, --adopt): back it up.
+    overwrite: bool = False
+
+    @property
+    def writes(self) -> bool:
+        return self.name in WRITES and not (self.name == ADOPT and not self.changes)
+
+
+@dataclass
+class Plan:
+    """Every action of a run, in a stable order."""
+
+    actions: list[Action] = field(default_factory=list)
+
+    def count(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for action in self.actions:
+            counts[action.name] = counts.get(action.name, 0) + 1
+        return counts
+
+    @property
+    def pending_changes(self) -> bool:
+        quiet = {UNCHANGED, REMOTE_ONLY}
+        return any(a.name not in quiet or a.refresh for a in self.actions)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """All the planner looks at."""
+
+    local: list[LocalItem]
+    invalid: list[InvalidFileError]
+    remote: dict[str, RemotePost]
+    state: Snapshot
+    adopt: bool = False
+    force: bool = False
+    now: str = ""
+
+
+@dataclass
+class _Matches:
+    tracked: list[tuple[LocalItem, Record]] = field(default_factory=list)
+    untracked: list[LocalItem] = field(default_factory=list)
+    vanished: list[Record] = field(default_factory=list)
+
+
+def wanted_bodies(inputs: Inputs) -> set[str]:
+    """Ids of the remote posts whose body the plan needs.
+
+    A body is needed where the index says the post may have changed since the
+    last sync, and for an untracked post a file may adopt. Nothing else is read.
+    """
+    matches = _match(inputs)
+    wanted = set()
+    for _item, record in matches.tracked:
+        remote = inputs.remote.get(record.id)
+        if remote is not None and _index_moved(remote, record):
+            wanted.add(record.id)
+
+    untracked = _untracked_by_slug(inputs)
+    for item in matches.untracked:
+        remote = untracked.get((item.post.kind, item.post.slug))
+        if remote is not None:
+            wanted.add(remote.id)
+    return wanted
+
+
+def plan(inputs: Inputs) -> Plan:
+    """Classify every file and every remote post."""
+    matches = _match(inputs)
+    actions = [_invalid(error) for error in inputs.invalid]
+    actions += [_tracked(item, record, inputs) for item, record in matches.tracked]
+
+    untracked = _untracked_by_slug(inputs)
+    adopted = set()
+    for item in matches.untracked:
+        action = _untracked(item, untracked, inputs)
+        adopted.add(action.remote_id)
+        actions.append(action)
+
+    actions += [_vanished(record, inputs) for record in matches.vanished]
+    actions += _remote_only(inputs, adopted)
+    return Plan(sorted(actions, key=_order))
+
+
+def _order(action: Action) -> tuple[str, str, str]:
+    return (action.kind, action.path or "~", action.slug)
+
+
+def _match(inputs: Inputs) -> _Matches:
+    records = inputs.state.records
+    by_path = {record.path: record for record in records.values()}
+    invalid_paths = {error.path for error in inputs.invalid}
+    present = {item.path for item in inputs.local} | invalid_paths
+    vanished = {r.id: r for r in records.values() if r.path not in present}
+
+    matches = _Matches()
+    claimed: set[str] = set()
+    for item in inputs.local:
+        record = _find_record(item, records, by_path, vanished, claimed)
+        if record is None:
+            matches.untracked.append(item)
+        else:
+            claimed.add(record.id)
+            matches.tracked.append((item, record))
+
+    matches.vanished = [r for r in vanished.values() if r.id not in claimed]
+    return matches
+
+
+def _find_record(
+    item: LocalItem,
+    records: dict[str, Record],
+    by_path: dict[str, Record],
+    vanished: dict[str, Record],
+    claimed: set[str],
+) -> Record | None:
+    post = item.post
+    if post.explicit_id and post.explicit_id in records:
+        return records[post.explicit_id]
+    if post.explicit_id:
+        return _record_for_id(post, item)
+
+    record = by_path.get(item.path)
+    if record is not None and record.id not in claimed:
+        return record
+
+    candidates = [r for r in vanished.values() if r.id not in claimed]
+    for candidate in candidates:
+        if candidate.kind == post.kind and candidate.slug == post.slug:
+            return candidate
+    for candidate in candidates:
+        if candidate.kind == post.kind and candidate.local_hash == item.hash:
+            return candidate
+    return None
+
+
+def _record_for_id(post: LocalPost, item: LocalItem) -> Record:
+    """A file that names an id the state does not know: track it from now."""
+    return Record(
+        id=post.explicit_id,
+        kind=post.kind,
+        path=post.path,
+        slug=post.slug,
+        updated_at="",
+        local_hash="",
+        remote_hash="",
+        meta_hash="",
+        body_format=post.body_format,
+    )
+
+
+def _index_moved(remote: RemotePost, record: Record) -> bool:
+    return (
+        remote.updated_at != record.updated_at or remote.meta_hash != record.meta_hash
+    )
+
+
+def _remote_changed(remote: RemotePost, record: Record) -> bool:
+    if remote.canonical is not None and record.remote_hash:
+        return remote.hash != record.remote_hash
+    return _index_moved(remote, record)
+
+
+def _tracked(item: LocalItem, record: Record, inputs: Inputs) -> Action:
+    remote = inputs.remote.get(record.id)
+    base = _base(item, record, remote)
+    if remote is None:
+        return _deleted_remotely(base, item, record)
+
+    local_changed = item.hash != record.local_hash
+    remote_changed = _remote_changed(remote, record)
+    if remote.canonical is not None and in_sync(item.canonical, remote.canonical):
+        stale = (
+            local_changed or remote_changed or remote.updated_at != record.updated_at
+        )
+        return _with(base, UNCHANGED, refresh=stale or bool(base.moved_from))
+
+    if not local_changed and not remote_changed:
+        return _with(base, UNCHANGED, refresh=bool(base.moved_from))
+    if local_changed and not remote_changed:
+        return _update(base, item, remote, inputs)
+    if remote_changed and not local_changed:
+        return _with(base, REMOTE_CHANGED, reason=_remote_reason(remote, record))
+    if inputs.force:
+        reason = "--force: Ghost's version is backed up and overwritten"
+        return _update(_with(base, overwrite=True), item, remote, inputs, reason)
+    return _with(
+        base,
+        CONFLICT,
+        reason="changed locally and in Ghost since the last sync",
+    )
+
+
+def _base(item: LocalItem, record: Record, remote: RemotePost | None) -> Action:
+    return Action(
+        name=UNCHANGED,
+        kind=item.post.kind,
+        slug=item.post.slug,
+        path=item.path,
+        remote_id=record.id,
+        moved_from=record.path if record.path != item.path else "",
+        old_slug=record.slug if record.slug != item.post.slug else "",
+        local=item,
+        remote=remote,
+        record=record,
+    )
+
+
+def _with(base: Action, name: str, **changes: Any) -> Action:
+    return replace(base, name=name, **changes)
+
+
+def _update(
+    base: Action, item: LocalItem, remote: RemotePost, inputs: Inputs, reason: str = ""
+) -> Action:
+    problem = _unpublish_problem(item, remote, inputs)
+    if problem:
+        return _with(base, INVALID, reason=problem)
+
+    changes = _changes_against(item, remote)
+    return _with(base, UPDATE, changes=tuple(changes), reason=reason)
+
+
+def _changes_against(item: LocalItem, remote: RemotePost) -> list[str]:
+    if remote.canonical is not None:
+        return changed_fields(remote.canonical, item.canonical)
+
+    # Without the remote body only the fields can be compared; the local
+    # hash moved, so when no field differs it is the body.
+    index_view = {**item.canonical, "fields": remote.fields}
+    names = changed_fields(index_view, item.canonical)
+    return names or ["body"]
+
+
+def _unpublish_problem(item: LocalItem, remote: RemotePost, inputs: Inputs) -> str:
+    date = item.post.fields.get("published_at")
+    moves_future = bool(date and inputs.now and date > inputs.now)
+    if remote.status == "published" and moves_future:
+        return (
+            f"{item.path}: the post is published and its date moves into the future"
+            " (Ghost cannot schedule a published post); set status: draft first"
+        )
+    return ""
+
+
+def _remote_reason(remote: RemotePost, record: Record) -> str:
+    if remote.canonical is not None and record.remote_hash:
+        return "changed in Ghost; run 'ghostsync pull' to bring it in"
+    return "changed in Ghost (per the index); run 'ghostsync pull' to bring it in"
+
+
+def _deleted_remotely(base: Action, item: LocalItem, record: Record) -> Action:
+    if item.hash != record.local_hash:
+        reason = "deleted in Ghost but edited here: 'push --recreate' or 'pull --prune'"
+    else:
+        reason = "deleted in Ghost; 'pull --prune' removes the file"
+    return _with(base, DELETED_REMOTE, reason=reason)
+
+
+def _untracked_by_slug(inputs: Inputs) -> dict[tuple[str, str], RemotePost]:
+    tracked = set(inputs.state.records)
+    return {
+        (remote.kind, remote.slug): remote
+        for remote in inputs.remote.values()
+        if remote.id not in tracked
+    }
+
+
+def _untracked(
+    item: LocalItem, untracked: dict[tuple[str, str], RemotePost], inputs: Inputs
+) -> Action:
+    post = item.post
+    remote = untracked.get((post.kind, post.slug))
+    base = Action(
+        name=CREATE, kind=post.kind, slug=post.slug, path=item.path, local=item
+    )
+    if remote is None:
+        return base
+
+    base = _with(base, ADOPT, remote_id=remote.id, remote=remote)
+    if _lost_create(item, remote, inputs):
+        return _with(base, reason="created by an earlier run that was cut short")
+    if remote.canonical is not None and in_sync(item.canonical, remote.canonical):
+        return _with(base, reason="identical post already in Ghost")
+    if remote.status == "sent":
+        return _with(base, REFUSE, reason="an email-only post of that slug was sent")
+
+    changes = tuple(_changes_against(item, remote))
+    if inputs.adopt:
+        reason = "--adopt: Ghost's version is backed up and replaced by the file"
+        return _with(base, changes=changes, reason=reason, overwrite=True)
+    return _with(
+        base,
+        REFUSE,
+        changes=changes,
+        reason=f"a different {post.kind} with slug '{post.slug}' exists in Ghost; "
+        "'ghostsync push --adopt' backs it up and replaces it, or change the slug",
+    )
+
+
+def _lost_create(item: LocalItem, remote: RemotePost, inputs: Inputs) -> bool:
+    pending = inputs.state.pending.get(item.path)
+    if pending is None or pending.slug != remote.slug or pending.kind != remote.kind:
+        return False
+    return bool(remote.created_at) and remote.created_at >= pending.at
+
+
+def _vanished(record: Record, inputs: Inputs) -> Action:
+    remote = inputs.remote.get(record.id)
+    reason = "file removed; 'push --prune' deletes the post"
+    if remote is None:
+        reason = "file removed and post deleted in Ghost; forgotten"
+    return Action(
+        name=DELETED_LOCAL,
+        kind=record.kind,
+        slug=record.slug,
+        path=record.path,
+        remote_id=record.id,
+        remote=remote,
+        record=record,
+        reason=reason,
+        refresh=remote is None,
+    )
+
+
+def _remote_only(inputs: Inputs, adopted: Iterable[str]) -> list[Action]:
+    taken = set(adopted) | set(inputs.state.records)
+    return [
+        Action(name=REMOTE_ONLY, kind=r.kind, slug=r.slug, remote_id=r.id, remote=r)
+        for r in inputs.remote.values()
+        if r.id not in taken
+    ]
+
+
+def _invalid(error: InvalidFileError) -> Action:
+    return Action(
+        name=INVALID,
+        kind="",
+        slug="",
+        path=error.path,
+        reason=error.message + (f" ({error.hint})" if error.hint else ""),
+    )

@@ -1,0 +1,180 @@
+"""The library API: read both sides, plan, and apply.
+
+The CLI is a thin layer over these functions; another program can call them
+the same way::
+
+    settings = load_settings(Path("."))
+    with connect(settings) as site:
+        result = push(site, dry_run=True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ghostsync import planner as p
+from ghostsync.apply import Executor, Outcome
+from ghostsync.canonical import NO_SITE, SiteURL, digest, local_canonical
+from ghostsync.config import Settings
+from ghostsync.errors import ExitCode, GhostsyncError, SiteError, most_severe
+from ghostsync.remote import fetch_bodies, fetch_index
+from ghostsync.source import LocalScan, scan
+from ghostsync.state import State
+
+
+@dataclass
+class Site:
+    """A connected site: its client, what ``/site/`` says, and its state."""
+
+    settings: Settings
+    client: Any
+    info: dict[str, Any]
+    url: SiteURL
+    tz: dt.tzinfo
+    state: State
+
+
+@dataclass
+class Result:
+    """A plan and, after a push, what happened to each of its actions."""
+
+    plan: p.Plan
+    scan: LocalScan
+    outcomes: list[Outcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def exit_code(self, pending_is_error: bool = False) -> ExitCode:
+        codes = []
+        if self.scan.errors or any(a.name == p.INVALID for a in self.plan.actions):
+            codes.append(ExitCode.ERROR)
+        if any(o.status == "failed" for o in self.outcomes):
+            codes.append(ExitCode.ERROR)
+        conflicts = [a for a in self.plan.actions if a.name == p.CONFLICT]
+        if conflicts or any(o.status == "conflict" for o in self.outcomes):
+            codes.append(ExitCode.CONFLICT)
+        if pending_is_error and self.plan.pending_changes:
+            codes.append(ExitCode.PENDING)
+        return most_severe(codes)
+
+
+@contextmanager
+def connect(settings: Settings, client: Any = None) -> Iterator[Site]:
+    """Open the site: ``GET /site/``, its time zone, its state (folded on exit)."""
+    if client is None:
+        from ghostsync.ghost.client import GhostClient
+
+        client = GhostClient(settings.url, settings.key())
+    info = client.site()
+    uuid = info.get("site_uuid")
+    if not uuid:
+        raise SiteError(
+            f"{settings.url} answered /site/ without a site_uuid",
+            hint="is this the admin URL of a Ghost 5 or 6 site?",
+        )
+
+    state = State.open(settings.root, uuid)
+    site = Site(
+        settings, client, info, SiteURL(info.get("url", "")), _tz(settings, info), state
+    )
+    try:
+        yield site
+    finally:
+        state.fold()
+
+
+def _tz(settings: Settings, info: dict[str, Any]) -> dt.tzinfo:
+    name = settings.timezone or info.get("timezone") or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def read_local(
+    settings: Settings, site_url: SiteURL, tz: dt.tzinfo
+) -> tuple[list[p.LocalItem], LocalScan]:
+    """Every valid file as a planner item, and the scan with its errors."""
+    result = scan(settings, tz)
+    items = []
+    for post in result.posts:
+        canonical = local_canonical(
+            post.kind, post.fields, post.body, post.body_format, site_url
+        )
+        items.append(p.LocalItem(post, canonical, digest(canonical)))
+    return items, result
+
+
+def validate(settings: Settings) -> LocalScan:
+    """Read and check every file offline: no key, no request."""
+    tz: dt.tzinfo = dt.UTC
+    if settings.timezone:
+        tz = ZoneInfo(settings.timezone)
+    _items, result = read_local(settings, NO_SITE, tz)
+    return result
+
+
+def make_plan(
+    site: Site,
+    *,
+    adopt: bool = False,
+    force: bool = False,
+    now: dt.datetime | None = None,
+) -> Result:
+    """Read both sides and plan; bodies are read only where the plan needs them."""
+    now = now or dt.datetime.now(dt.UTC)
+    items, local_scan = read_local(site.settings, site.url, site.tz)
+    remote = fetch_index(site.client, site.url)
+    inputs = p.Inputs(
+        local=items,
+        invalid=local_scan.errors,
+        remote=remote,
+        state=site.state.snapshot,
+        adopt=adopt,
+        force=force,
+        now=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+    )
+
+    wanted = p.wanted_bodies(inputs)
+    if wanted:
+        remote = fetch_bodies(site.client, remote, wanted, site.url)
+        inputs = p.Inputs(**{**inputs.__dict__, "remote": remote})
+
+    warnings = [w for post in local_scan.posts for w in post.warnings]
+    return Result(p.plan(inputs), local_scan, warnings=warnings)
+
+
+def push(
+    site: Site,
+    *,
+    paths: set[str] | None = None,
+    adopt: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    report: Callable[[Outcome], None] = lambda outcome: None,
+) -> Result:
+    """Plan, then create and update what changed locally (unless ``dry_run``)."""
+    result = make_plan(site, adopt=adopt, force=force)
+    if dry_run:
+        return result
+
+    actions = [a for a in result.plan.actions if _selected(a, paths)]
+    executor = Executor(
+        site.client, site.state, site.settings.root, site.url, report=report
+    )
+    try:
+        result.outcomes = executor.run(actions)
+    except GhostsyncError:
+        site.state.fold()
+        raise
+    return result
+
+
+def _selected(action: p.Action, paths: set[str] | None) -> bool:
+    if paths is None:
+        return True
+    return action.path in paths or action.moved_from in paths

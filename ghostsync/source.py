@@ -1,0 +1,486 @@
+"""The local side: Markdown files with YAML front matter, read into posts.
+
+Reading is strict and complete before any request is made: every problem of a
+file becomes an :class:`~ghostsync.errors.InvalidFileError` naming the file,
+the line, the field and the fix, and the other files are still read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import frontmatter
+import yaml
+
+from ghostsync.config import BODY_FORMATS, Settings
+from ghostsync.errors import InvalidFileError
+from ghostsync.fields import ALIASES, FIELDS, INSTRUCTIONS, Field, fields_for
+
+DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
+H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
+YAML_TYPES = {bool: "a boolean", int: "a number", float: "a number"}
+
+
+@dataclass(frozen=True)
+class LocalPost:
+    """One valid file, as ghostsync will send it.
+
+    ``fields`` holds the managed fields in canonical form (defaults applied,
+    dates as UTC ISO strings, tags as slugs); ``tag_names`` keeps the names
+    as written, for creating new tags.
+    """
+
+    path: str
+    kind: str
+    slug: str
+    fields: dict[str, Any]
+    body: str
+    body_format: str
+    tag_names: tuple[str, ...] = ()
+    explicit_id: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class LocalScan:
+    """The result of reading the content folders."""
+
+    posts: list[LocalPost] = field(default_factory=list)
+    errors: list[InvalidFileError] = field(default_factory=list)
+    # Kinds whose folder does not exist (a side that looks emptied).
+    missing_dirs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _FrontMatter:
+    data: dict[str, Any]
+    lines: dict[str, int]
+    raw: dict[str, str]
+
+
+def scan(settings: Settings, tz: dt.tzinfo, only: set[str] | None = None) -> LocalScan:
+    """Read every post and page file; ``only`` limits it to these relative paths."""
+    result = LocalScan()
+    for kind, folder in settings.content_dirs().items():
+        if not folder.is_dir():
+            result.missing_dirs.append(kind)
+            continue
+        for path in _markdown_files(folder, settings):
+            rel = path.relative_to(settings.root).as_posix()
+            if only is not None and rel not in only:
+                continue
+            try:
+                result.posts.append(read_post(path, rel, kind, settings, tz))
+            except InvalidFileError as error:
+                result.errors.append(error)
+
+    _check_duplicate_slugs(result)
+    return result
+
+
+def _markdown_files(folder: Path, settings: Settings) -> list[Path]:
+    files = []
+    for path in sorted(folder.rglob("*.md")):
+        rel = path.relative_to(settings.root).as_posix()
+        if path.is_file() and not _excluded(rel, settings.exclude):
+            files.append(path)
+    return files
+
+
+def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    posix = PurePosixPath(rel)
+    for pattern in patterns:
+        if posix.match(pattern) or fnmatch.fnmatch(rel, pattern):
+            return True
+        # "**/x/**" should also match "x/..." at the top of the tree.
+        if pattern.startswith("**/") and fnmatch.fnmatch(rel, pattern[3:]):
+            return True
+    return False
+
+
+def _check_duplicate_slugs(result: LocalScan) -> None:
+    seen: dict[tuple[str, str], LocalPost] = {}
+    kept = []
+    for post in result.posts:
+        other = seen.get((post.kind, post.slug))
+        if other is None:
+            seen[(post.kind, post.slug)] = post
+            kept.append(post)
+            continue
+        result.errors.append(
+            InvalidFileError(
+                f"{post.path} and {other.path} have the same slug '{post.slug}'",
+                path=post.path,
+                field="slug",
+                hint="give one of them another slug: in front matter",
+            )
+        )
+    result.posts = kept
+
+
+def read_post(
+    path: Path, rel: str, kind: str, settings: Settings, tz: dt.tzinfo
+) -> LocalPost:
+    """Read one file into a :class:`LocalPost`, or raise InvalidFileError."""
+    text = _read_text(path, rel)
+    front, body = _split(text, rel)
+    values, warnings = _values(front, rel, kind)
+
+    title = values.pop("title", None)
+    if title is None:
+        title, body = _title_from_body(body)
+    if title is None:
+        title = path.stem
+        warnings.append(f"{rel}: no title; using the file name '{title}'")
+
+    slug, stem_date = _slug(values, path, rel, front)
+    if "published_at" not in values and stem_date is not None:
+        values["published_at"] = stem_date
+
+    body_format = _body_format(front, rel, settings)
+    fields = _canonical_fields(values, kind, title, slug, settings, tz, front, rel)
+    tag_names = tuple(values.get("tags") or ()) if "tags" in values else ()
+    tag_names = tag_names or (() if "tags" in values else settings.default_tags)
+    return LocalPost(
+        path=rel,
+        kind=kind,
+        slug=slug,
+        fields=fields,
+        body=body.strip("\n") + "\n" if body.strip() else "",
+        body_format=body_format,
+        tag_names=tag_names,
+        explicit_id=str(front.data.get("id") or ""),
+        warnings=tuple(warnings),
+    )
+
+
+def _read_text(path: Path, rel: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InvalidFileError(
+            f"cannot read {rel}: {error.strerror}", path=rel
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidFileError(
+            f"{rel} is not UTF-8 (byte {error.start})",
+            path=rel,
+            hint="save the file as UTF-8",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split(text: str, rel: str) -> tuple[_FrontMatter, str]:
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        return _FrontMatter({}, {}, {}), text
+
+    try:
+        raw_front, body = handler.split(text)
+    except ValueError:
+        raise InvalidFileError(
+            f"{rel}: the front matter has no closing '---' line",
+            path=rel,
+            line=1,
+            hint="end the front matter with a line of three dashes",
+        ) from None
+    return _parse_yaml(raw_front, rel), body
+
+
+def _parse_yaml(text: str, rel: str) -> _FrontMatter:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise InvalidFileError(
+            f"{rel}:{line}: the front matter is not valid YAML: {error.problem}",
+            path=rel,
+            line=line,
+            hint="check quoting and indentation; quote values that contain ': '",
+        ) from None
+    finally:
+        loader.dispose()
+
+    if node is None:
+        return _FrontMatter({}, {}, {})
+    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+        raise InvalidFileError(
+            f"{rel}: the front matter must be 'key: value' lines",
+            path=rel,
+            line=2,
+        )
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    raw = {
+        str(k.value): str(v.value)
+        for k, v in node.value
+        if isinstance(v, yaml.ScalarNode)
+    }
+    return _FrontMatter({str(k): v for k, v in data.items()}, lines, raw)
+
+
+def _values(front: _FrontMatter, rel: str, kind: str) -> tuple[dict[str, Any], list]:
+    """Managed values under Ghost's names; unknown keys only warn."""
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    managed = {f.name for f in fields_for(kind)}
+    for key, value in front.data.items():
+        name = ALIASES.get(key, key)
+        if name in INSTRUCTIONS:
+            continue
+        if name in values:
+            raise _invalid(front, rel, key, f"sets {name} twice (also as an alias)")
+        if name not in managed:
+            warnings.append(_unknown_key_warning(rel, front, key, kind))
+            continue
+        if name == "tags" and isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+            warnings.append(
+                f"{rel}:{front.lines.get(key, 1)}: tags is one text; split at commas"
+                " (write tags: [a, b])"
+            )
+        values[name] = value
+    return values, warnings
+
+
+def _unknown_key_warning(rel: str, front: _FrontMatter, key: str, kind: str) -> str:
+    import difflib
+
+    names = [f.name for f in fields_for(kind)] + list(ALIASES)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.75)
+    where = f"{rel}:{front.lines.get(key, 1)}"
+    if close:
+        return f"{where}: '{key}' is not synced; did you mean '{close[0]}'?"
+    if key in FIELDS:
+        return f"{where}: '{key}' is not synced for a {kind}; it is kept in the file"
+    return f"{where}: '{key}' is kept in the file but not synced"
+
+
+def _invalid(
+    front: _FrontMatter, rel: str, key: str, problem: str, hint: str = ""
+) -> Any:
+    line = front.lines.get(key)
+    where = f"{rel}:{line}" if line else rel
+    return InvalidFileError(
+        f"{where}: '{key}' {problem}", path=rel, line=line, field=key, hint=hint
+    )
+
+
+def _title_from_body(body: str) -> tuple[str | None, str]:
+    lines = body.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return None, body
+
+    match = H1.match(lines[first])
+    if not match:
+        return None, body
+    return match.group(1).strip(), "\n".join(lines[first + 1 :])
+
+
+def _slug(
+    values: dict[str, Any], path: Path, rel: str, front: _FrontMatter
+) -> tuple[str, str | None]:
+    """The slug, and the date a ``YYYY-MM-DD-`` file name gives (as a date)."""
+    stem = path.parent.name if path.stem == "index" else path.stem
+    date = None
+    match = DATE_PREFIX.match(stem)
+    if match:
+        stem = match.group(4)
+        date = dt.date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+
+    if "slug" in values:
+        value = _expect_str(front, rel, "slug", values.pop("slug"))
+        slug = slugify(value)
+        if not slug:
+            raise _invalid(front, rel, "slug", "is empty", "use letters, digits, '-'")
+        return slug, date
+
+    slug = slugify(stem)
+    if not slug:
+        raise InvalidFileError(
+            f"{rel}: no slug can be made from the file name",
+            path=rel,
+            field="slug",
+            hint="add slug: my-post to the front matter",
+        )
+    return slug, date
+
+
+def slugify(text: str) -> str:
+    """Ghost-style slug: lowercase ASCII letters, digits and single dashes."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:185].rstrip("-")
+
+
+def _body_format(front: _FrontMatter, rel: str, settings: Settings) -> str:
+    value = front.data.get("body_format", settings.body_format)
+    if value not in BODY_FORMATS:
+        raise _invalid(
+            front, rel, "body_format", f"is {value!r}", "use 'markdown' or 'html'"
+        )
+    return str(value)
+
+
+def _canonical_fields(
+    values: dict[str, Any],
+    kind: str,
+    title: Any,
+    slug: str,
+    settings: Settings,
+    tz: dt.tzinfo,
+    front: _FrontMatter,
+    rel: str,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "title": _check_len(
+            front, rel, FIELDS["title"], _expect_str(front, rel, "title", title)
+        ),
+        "slug": slug,
+        "status": settings.default_status,
+        "tags": [slugify_tag(t) for t in settings.default_tags],
+    }
+    for spec in fields_for(kind):
+        if spec.name in ("title", "slug"):
+            continue
+        if spec.name in values:
+            fields[spec.name] = _convert(spec, values[spec.name], front, rel, tz)
+        elif spec.name not in fields and not spec.auto:
+            fields[spec.name] = spec.default
+
+    _check_status(fields, front, rel)
+    return fields
+
+
+def _convert(
+    spec: Field, value: Any, front: _FrontMatter, rel: str, tz: dt.tzinfo
+) -> Any:
+    key = _front_key(front, spec.name)
+    if value is None:
+        return [] if spec.type == "tags" else spec.default
+    if spec.type == "str":
+        return _check_len(front, rel, spec, _expect_str(front, rel, key, value)) or None
+    if spec.type == "bool":
+        if not isinstance(value, bool):
+            raise _invalid(front, rel, key, f"is {value!r}", "use true or false")
+        return value
+    if spec.type == "choice":
+        text = _expect_str(front, rel, key, value)
+        if text not in (*spec.choices, "scheduled"):
+            choices = ", ".join(spec.choices)
+            raise _invalid(front, rel, key, f"is '{text}'", f"use one of: {choices}")
+        return "published" if text == "scheduled" else text
+    if spec.type == "date":
+        return _convert_date(value, front, rel, key, tz)
+    return _convert_tags(value, front, rel, key)
+
+
+def _front_key(front: _FrontMatter, name: str) -> str:
+    for alias, target in ALIASES.items():
+        if target == name and alias in front.data:
+            return alias
+    return name
+
+
+def _expect_str(front: _FrontMatter, rel: str, key: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raw = front.raw.get(key, str(value))
+    what = YAML_TYPES.get(type(value), f"a {type(value).__name__}")
+    if isinstance(value, dt.date | dt.datetime):
+        what = "a date"
+    raise _invalid(
+        front,
+        rel,
+        key,
+        f"is read by YAML as {what} ({raw} → {value!r}), not as text",
+        f'quote it: {key}: "{raw}"',
+    )
+
+
+def _check_len(front: _FrontMatter, rel: str, spec: Field, value: str) -> str:
+    if spec.max_len is not None and len(value) > spec.max_len:
+        key = _front_key(front, spec.name)
+        raise _invalid(
+            front,
+            rel,
+            key,
+            f"is {len(value)} characters; Ghost allows at most {spec.max_len}",
+            "shorten it",
+        )
+    return value
+
+
+def _convert_date(
+    value: Any, front: _FrontMatter, rel: str, key: str, tz: dt.tzinfo
+) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise _invalid(
+                front,
+                rel,
+                key,
+                f"is '{value}', not a date",
+                "write it as 2024-05-01 or 2024-05-01T09:30:00+02:00",
+            ) from None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    if not isinstance(value, dt.datetime):
+        raise _invalid(front, rel, key, f"is {value!r}, not a date", "e.g. 2024-05-01")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return iso_utc(value)
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """Ghost's timestamp form: UTC, whole seconds, ``.000Z``."""
+    utc = moment.astimezone(dt.UTC).replace(microsecond=0)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _convert_tags(value: Any, front: _FrontMatter, rel: str, key: str) -> list[str]:
+    if not isinstance(value, list):
+        raise _invalid(front, rel, key, f"is {value!r}", "write tags: [a, b]")
+
+    slugs = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise _invalid(front, rel, key, f"holds {item!r}", "each tag is a name")
+        if "," in item:
+            raise _invalid(front, rel, key, f"holds '{item}' with a comma", "split it")
+        slugs.append(slugify_tag(item))
+    return list(dict.fromkeys(slugs))
+
+
+def slugify_tag(name: str) -> str:
+    """The slug Ghost gives a tag name; ``#name`` is internal (``hash-name``)."""
+    name = name.strip()
+    if name.startswith("#"):
+        return "hash-" + slugify(name[1:])
+    return slugify(name)
+
+
+def _check_status(fields: dict[str, Any], front: _FrontMatter, rel: str) -> None:
+    if fields["status"] == "sent":
+        raise _invalid(
+            front,
+            rel,
+            "status",
+            "is 'sent': email-only posts are read-only",
+            "remove the file from the content folder, or exclude it",
+        )
