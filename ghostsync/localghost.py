@@ -77,14 +77,20 @@ def _reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _ClickHandler(logging.Handler):
+    """Log lines to whatever stderr click writes to at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
 def _show_progress() -> None:
     logger = logging.getLogger("ghostsync.localghost")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _ClickHandler) for h in logger.handlers):
+        handler = _ClickHandler()
         handler.setFormatter(logging.Formatter("[local ghost] %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-        logger.propagate = False
 
 
 def _data_option(func: F) -> F:
