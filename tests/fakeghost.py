@@ -132,7 +132,8 @@ class Fault:
     ``redirect`` (301 to ``location``). A fault matches a request when ``at``
     (the request index), ``method`` and ``path`` (a regex searched in the path
     after ``/ghost/api/admin/``, or a predicate) all fit; it fires ``times``.
-    ``on_fire`` runs when it fires, e.g. an edit made in Ghost at that moment.
+    ``body`` replaces the status answer's JSON; ``on_fire`` runs when the
+    fault fires, e.g. an edit made in Ghost at that moment.
     """
 
     kind: str
@@ -146,6 +147,7 @@ class Fault:
     apply: bool = False
     delay: float = 0.0
     location: str = ""
+    body: Any = None
     on_fire: Callable[[], None] | None = None
     fired: int = 0
 
@@ -258,7 +260,8 @@ class FakeGhost:
         server.daemon_threads = True
         server.block_on_close = False
         server.fake = self  # type: ignore[attr-defined]
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        serve = lambda: server.serve_forever(poll_interval=0.02)  # noqa: E731
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
         self._server = server
         return self
@@ -887,6 +890,8 @@ def _collision(changed: list[str]) -> Reply:
 
 def _fault_reply(fault: Fault) -> Reply:
     headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+    if fault.body is not None:
+        return Reply(fault.status, fault.body, headers)
     if fault.html:
         title = f"{fault.status} Gateway Time-out"
         page = (
