@@ -73,7 +73,7 @@ def real_ghost(request: pytest.FixtureRequest) -> Iterator[RealGhost]:
         return
 
     localghost.install()
-    data = _new_data_dir()
+    data = new_data_dir()
     cleanup = _Cleanup(data)
     atexit.register(cleanup)
     request.addfinalizer(cleanup)
@@ -93,7 +93,8 @@ def _external() -> RealGhost | None:
     return None
 
 
-def _new_data_dir() -> Path:
+def new_data_dir() -> Path:
+    """A new instance folder, where a CI script's clean-up can find it."""
     parent = os.environ.get("GHOSTSYNC_TEST_DATA_PARENT") or None
     if parent:
         Path(parent).mkdir(parents=True, exist_ok=True)

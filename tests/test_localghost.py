@@ -21,11 +21,12 @@ from ghostsync.errors import ConfigError, GhostsyncError
 from ghostsync.localghost_setup import (
     AdminApi,
     read_env,
+    seed_from_template,
     urlsafe_token,
     write_env,
 )
 
-from .realghost import RealGhost
+from .realghost import RealGhost, new_data_dir
 
 SECRET_KEYS = (
     "GHOST_ADMIN_API_KEY",
@@ -323,23 +324,21 @@ def test_site_has_an_owner_and_a_second_staff_user(real_ghost: RealGhost) -> Non
 
 
 @pytest.mark.ghost
-def test_second_instance_starts_and_stops_completely(
-    real_ghost: RealGhost, tmp_path: Path
-) -> None:
+def test_second_instance_starts_and_stops_completely(real_ghost: RealGhost) -> None:
     local_instance(real_ghost)
-    data = tmp_path / "second"
-    localghost_setup = pytest.importorskip("ghostsync.localghost_setup")
-    localghost_setup.seed_from_template(data)
+    data = new_data_dir()
+    seed_from_template(data)
 
-    instance = localghost.start(port=0, data=data)
     try:
+        instance = localghost.start(port=0, data=data)
         assert instance.url != real_ghost.url
         assert proc.probe(instance.url) == 200
         assert localghost.status(data).pid == instance.pid
     finally:
         stopped = localghost.stop(data)
+        localghost.reset(data)
 
     assert stopped is True
     assert proc.group_members(instance.pid) == []
     assert proc.probe(instance.url) is None
-    assert localghost.reset(data) == data and not data.exists()
+    assert not data.exists()
