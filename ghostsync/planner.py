@@ -226,9 +226,17 @@ def _find_record(
         if candidate.kind == post.kind and candidate.slug == post.slug:
             return candidate
     for candidate in candidates:
-        if candidate.kind == post.kind and candidate.local_hash == item.hash:
+        if candidate.kind == post.kind and _hash_as(item, candidate.slug) == (
+            candidate.local_hash
+        ):
             return candidate
     return None
+
+
+def _hash_as(item: LocalItem, slug: str) -> str:
+    """The file's hash had it kept ``slug``: a rename changes nothing else."""
+    fields = {**item.canonical["fields"], "slug": slug}
+    return digest({**item.canonical, "fields": fields})
 
 
 def _record_for_id(post: LocalPost, item: LocalItem) -> Record:
@@ -303,8 +311,8 @@ def _base(item: LocalItem, record: Record, remote: RemotePost | None) -> Action:
     )
 
 
-def _with(base: Action, name: str, **changes: Any) -> Action:
-    return replace(base, name=name, **changes)
+def _with(base: Action, name: str = "", **changes: Any) -> Action:
+    return replace(base, name=name or base.name, **changes)
 
 
 def _update(

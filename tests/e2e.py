@@ -48,6 +48,7 @@ class Project:
 
     def __post_init__(self) -> None:
         self.env = {"GHOST_URL": self.url, KEY_VAR: self.key}
+        self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "ghostsync.toml").write_text(
             f'[site]\nurl = "{self.url}"\nkey_env = "{KEY_VAR}"\n'
         )

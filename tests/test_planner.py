@@ -246,7 +246,7 @@ def test_moved_file_keeps_its_post():
 
 
 def test_renamed_slug_is_an_update_that_shows_the_slug_change():
-    renamed = local(path="content/posts/greeting.md", slug="greeting")
+    renamed = local(slug="greeting")
 
     [action] = run(
         [renamed], [index_only(SYNCED_REMOTE)], [record(SYNCED, SYNCED_REMOTE)]
@@ -258,15 +258,14 @@ def test_renamed_slug_is_an_update_that_shows_the_slug_change():
 
 
 def test_renamed_file_with_new_slug_is_found_by_hash():
-    canon = canonical()
     renamed = local(path="content/posts/other-name.md", slug="other-name")
-    # Same content hash as the record: the planner matches it by hash.
-    same = replace(renamed, hash=SYNCED.hash, canonical=canon)
+    tracked = record(SYNCED, SYNCED_REMOTE)
 
-    [action] = run([same], [index_only(SYNCED_REMOTE)], [record(SYNCED, SYNCED_REMOTE)])
+    [action] = run([renamed], [index_only(SYNCED_REMOTE)], [tracked])
 
-    assert action.remote_id == "r1"
+    assert (action.name, action.remote_id) == (p.UPDATE, "r1")
     assert action.moved_from == "content/posts/hello.md"
+    assert action.old_slug == "hello"
 
 
 def test_invalid_file_is_reported_and_its_post_not_deleted():
