@@ -112,9 +112,11 @@ def main(
     """Keep Markdown files and a Ghost site's posts and pages in step."""
     ctx.obj = Context(project, site, env_file, verbose, quiet)
     if verbose:
-        logging.basicConfig(
-            level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr
-        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger = logging.getLogger("ghostsync")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
 
 
 @main.command()

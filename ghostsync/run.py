@@ -50,7 +50,8 @@ class Result:
 
     def exit_code(self, pending_is_error: bool = False) -> ExitCode:
         codes = []
-        if self.scan.errors or any(a.name == p.INVALID for a in self.plan.actions):
+        refused = {p.INVALID, p.REFUSE}
+        if self.scan.errors or any(a.name in refused for a in self.plan.actions):
             codes.append(ExitCode.ERROR)
         if any(o.status == "failed" for o in self.outcomes):
             codes.append(ExitCode.ERROR)
