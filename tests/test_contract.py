@@ -9,6 +9,7 @@ it created.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import secrets
 import struct
 import time
@@ -222,3 +223,23 @@ def test_upload_a_tiny_png(client: GhostClient, tmp_path: Path, prefix: str) -> 
     assert uploaded["url"].endswith(".png")
     assert prefix in uploaded["url"]
     assert uploaded["ref"] == f"images/{image.name}"
+
+
+def test_recent_posts_come_newest_first(
+    client: GhostClient, created: list[tuple[str, str]], prefix: str
+) -> None:
+    started = time.time() - 1
+    older = make(client, created, "post", title=f"{prefix}older", slug=f"{prefix}o")
+    next_second()
+    newer = make(client, created, "post", title=f"{prefix}newer", slug=f"{prefix}n")
+
+    recent = client.browse(
+        "post", fields=["id", "title", "created_at"], order="created_at desc"
+    )
+    first, second = (next(recent), next(recent))
+
+    assert [first["id"], second["id"]] == [newer["id"], older["id"]]
+    assert set(first) == {"id", "title", "created_at"}
+    assert first["title"] == f"{prefix}newer"
+    when = dt.datetime.fromisoformat(second["created_at"].replace("Z", "+00:00"))
+    assert when.timestamp() >= int(started)
