@@ -29,13 +29,14 @@ from ghostsync.localghost_process import (
     Instance,
     Status,
     data_dir,
+    read_env,
     reset,
     running_instance,
     start,
     status,
     stop,
 )
-from ghostsync.localghost_setup import read_env, setup
+from ghostsync.localghost_setup import setup
 
 __all__ = [
     "Instance",
@@ -161,8 +162,9 @@ def status_command(data: Path | None) -> None:
 @_reports_errors
 def reset_command(data: Path | None) -> None:
     """Stop the instance and delete its data (the next start is an empty site)."""
+    existed = data_dir(data).exists()
     folder = reset(data)
-    click.echo(f"removed {folder}", err=True)
+    click.echo(f"removed {folder}" if existed else f"nothing at {folder}", err=True)
 
 
 @local.command("setup")

@@ -10,7 +10,9 @@ An instance is a data folder (``--data``, ``$GHOSTSYNC_LOCAL_DATA``, else
 
 Ghost runs in its own session and process group, so ``stop`` can end it and
 anything it spawned, and it only ever signals a process whose command line and
-working folder show it is the Ghost of that data folder.
+working folder show it is the Ghost of that data folder. The env file that
+setup writes is private (0600 from its creation) and its ``GHOST_URL`` follows
+the port of each start.
 """
 
 from __future__ import annotations
@@ -58,6 +60,17 @@ INSTANCE_NAMES = {
     "ghost.log",
     "ghost.env",
 }
+ENV_KEYS = (
+    "GHOST_URL",
+    "GHOST_ADMIN_API_KEY",
+    "GHOST_CONTENT_API_KEY",
+    "GHOST_OWNER_EMAIL",
+    "GHOST_OWNER_PASSWORD",
+    "GHOST_STAFF_EMAIL",
+    "GHOST_STAFF_PASSWORD",
+    "GHOST_STAFF_SLUG",
+    "GHOST_STAFF_TOKEN",
+)
 # express-brute settings loose enough for a test suite that logs in often.
 RELAXED_LIMIT = {"minWait": 1, "maxWait": 2, "lifetime": 1, "freeRetries": 100000}
 SPAM_LIMITS = (
@@ -137,6 +150,8 @@ def start(port: int = 0, data: Path | str | None = None) -> Instance:
     folder = data_dir(data)
     running = _running(folder)
     if running:
+        if port not in (0, running.port):
+            log.warning("already running on port %s, not %s", running.port, port)
         log.info("already running (pid %s)", running.pid)
         return running
 
@@ -151,7 +166,16 @@ def start(port: int = 0, data: Path | str | None = None) -> Instance:
     instance = Instance(folder, f"http://{HOST}:{port}", port, pid)
     _wait_ready(instance)
     log.info("ready in %.1f s (pid %s)", time.monotonic() - started, pid)
+
+    _refresh_env_url(instance)
     return instance
+
+
+def _refresh_env_url(instance: Instance) -> None:
+    # A restart may pick another port: keep a set-up env file pointing at it.
+    saved = read_env(instance.env_file)
+    if saved and saved.get("GHOST_URL") != instance.url:
+        write_env(instance.env_file, {**saved, "GHOST_URL": instance.url})
 
 
 def stop(data: Path | str | None = None) -> bool:
@@ -417,3 +441,33 @@ def _log_tail(path: Path, count: int = 20) -> None:
         return
     for line in lines:
         log.error("%s", line)
+
+
+def read_env(path: Path) -> dict[str, str]:
+    """The ``KEY=value`` lines of an env file (empty when it does not exist)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return {}
+
+    values = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() and not name.startswith("#"):
+            values[name.strip()] = value.strip()
+    return values
+
+
+def write_env(path: Path, values: dict[str, str]) -> None:
+    """Replace ``path`` with ``values``; the file is 0600 before any byte is in."""
+    ordered = [name for name in ENV_KEYS if name in values]
+    ordered += sorted(name for name in values if name not in ENV_KEYS)
+    text = "".join(f"{name}={values[name]}\n" for name in ordered)
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+    os.replace(tmp, path)

@@ -35,21 +35,17 @@ import requests
 
 from ghostsync.errors import GhostsyncError, SiteError, UnreachableError
 from ghostsync.localghost_install import cache_dir, layout
-from ghostsync.localghost_process import Instance, data_dir, running_instance
+from ghostsync.localghost_process import (
+    ENV_KEYS,
+    Instance,
+    data_dir,
+    read_env,
+    running_instance,
+    write_env,
+)
 
 log = logging.getLogger("ghostsync.localghost")
 
-ENV_KEYS = (
-    "GHOST_URL",
-    "GHOST_ADMIN_API_KEY",
-    "GHOST_CONTENT_API_KEY",
-    "GHOST_OWNER_EMAIL",
-    "GHOST_OWNER_PASSWORD",
-    "GHOST_STAFF_EMAIL",
-    "GHOST_STAFF_PASSWORD",
-    "GHOST_STAFF_SLUG",
-    "GHOST_STAFF_TOKEN",
-)
 OWNER_EMAIL = "owner@example.com"
 OWNER_NAME = "Olivia Owner"
 STAFF_EMAIL = "staff@example.com"
@@ -306,36 +302,6 @@ def _verify(url: str, values: dict[str, str]) -> None:
 def new_password() -> str:
     """A password Ghost accepts (long, varied, without ``ghost``/``password``)."""
     return f"gs-{secrets.token_hex(16)}"
-
-
-def read_env(path: Path) -> dict[str, str]:
-    """The ``KEY=value`` lines of an env file (empty when it does not exist)."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return {}
-
-    values = {}
-    for line in text.splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.strip() and not name.startswith("#"):
-            values[name.strip()] = value.strip()
-    return values
-
-
-def write_env(path: Path, values: dict[str, str]) -> None:
-    """Replace ``path`` with ``values``; the file is 0600 before any byte is in."""
-    ordered = [name for name in ENV_KEYS if name in values]
-    ordered += sorted(name for name in values if name not in ENV_KEYS)
-    text = "".join(f"{name}={values[name]}\n" for name in ordered)
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def template_dir() -> Path:
