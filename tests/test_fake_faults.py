@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import jwt
 import pytest
@@ -20,6 +21,7 @@ from ghostsync.errors import (
     RateLimitError,
     RedirectError,
     ServerError,
+    UnknownOutcomeError,
     UnreachableError,
     ValidationError,
 )
@@ -112,6 +114,22 @@ def test_create_found_although_ghost_changed_its_slug(
 
     assert post["slug"] == "taken-2"
     assert sorted(fake_ghost.posts) == sorted([older["id"], post["id"]])
+
+
+def test_create_whose_check_fails_too_has_an_unknown_outcome(
+    fake_ghost: FakeGhost, client: GhostClient
+) -> None:
+    fake_ghost.inject("reset", method="POST", apply=True)
+    fake_ghost.inject("status", method="GET", status=500)
+
+    with pytest.raises(UnknownOutcomeError) as caught:
+        client.create("post", {"title": "Unknown", "slug": "unknown"})
+
+    assert "may or may not" in str(caught.value)
+    assert "'Unknown'" in caught.value.hint
+    assert caught.value.method == "POST"
+    assert caught.value.url == "/ghost/api/admin/posts/"
+    assert count(fake_ghost, "POST") == 1
 
 
 def test_create_failing_twice_raises_and_creates_nothing(
@@ -210,6 +228,32 @@ def test_delete_whose_answer_is_lost_is_done_when_the_post_is_gone(
     assert count(fake_ghost, "DELETE") == 1
 
 
+def test_delete_that_ghost_did_not_apply_is_sent_once_more(
+    fake_ghost: FakeGhost, client: GhostClient
+) -> None:
+    post = new_post(client)
+    fake_ghost.inject("status", method="DELETE", status=503)
+
+    client.delete("post", post["id"])
+
+    assert fake_ghost.posts == {}
+    assert count(fake_ghost, "DELETE") == 2
+
+
+def test_upload_whose_answer_is_lost_is_sent_once_more(
+    fake_ghost: FakeGhost, client: GhostClient, tmp_path: Path
+) -> None:
+    image = tmp_path / "dot.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")
+    fake_ghost.inject("reset", method="POST", path="^images/", apply=True)
+
+    uploaded = client.upload("images", image, ref="dot.png")
+
+    assert uploaded["url"].endswith("/dot-1.png")
+    assert uploaded["ref"] == "dot.png"
+    assert count(fake_ghost, "POST") == 2
+
+
 # -- redirects -------------------------------------------------------------------
 
 
@@ -241,6 +285,7 @@ def test_retry_after_is_honoured_on_a_read(
 
     assert slept == [3]
     assert count(fake_ghost, "GET") == 2
+    assert (client.stats.requests, client.stats.retries) == (1, 1)
 
 
 def test_retry_after_is_honoured_on_a_write(

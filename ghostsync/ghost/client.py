@@ -94,16 +94,24 @@ class ClientOptions:
 
 @dataclass
 class RequestStats:
-    """What the client sent and received, for benchmarks and `-v` output."""
+    """What the client sent and received, for benchmarks and `-v` output.
+
+    ``requests`` counts the client's requests; ``retries`` the extra attempts
+    urllib3 made for them.
+    """
 
     requests: int = 0
     bytes_received: int = 0
+    retries: int = 0
     by_method: Counter[str] = field(default_factory=Counter)
 
     def count(self, method: str, received: int) -> None:
         self.requests += 1
         self.bytes_received += received
         self.by_method[method] += 1
+
+    def count_retry(self) -> None:
+        self.retries += 1
 
 
 class GhostRetry(Retry):
@@ -119,14 +127,18 @@ class GhostRetry(Retry):
         *args: Any,
         sleeper: Callable[[float], None] = time.sleep,
         max_retry_after: float = 120.0,
+        on_retry: Callable[[], None] = lambda: None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.sleeper = sleeper
         self.max_retry_after = max_retry_after
+        self.on_retry = on_retry
 
     @classmethod
-    def from_options(cls, options: ClientOptions) -> GhostRetry:
+    def from_options(
+        cls, options: ClientOptions, on_retry: Callable[[], None]
+    ) -> GhostRetry:
         return cls(
             total=options.retries,
             redirect=False,
@@ -136,12 +148,19 @@ class GhostRetry(Retry):
             raise_on_status=False,
             sleeper=options.sleep,
             max_retry_after=options.max_retry_after,
+            on_retry=on_retry,
         )
 
     def new(self, **kw: Any) -> GhostRetry:
         retry = super().new(**kw)
         retry.sleeper = self.sleeper
         retry.max_retry_after = self.max_retry_after
+        retry.on_retry = self.on_retry
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> GhostRetry:
+        retry = super().increment(*args, **kwargs)
+        self.on_retry()
         return retry
 
     def is_retry(
@@ -173,18 +192,16 @@ class GhostRetry(Retry):
 class _OutcomeUnknown(Exception):
     """A write may or may not have been applied; ``error`` says what happened.
 
-    ``sent_at`` is the client's clock when the write was sent.
+    ``sent_at`` is the client's clock when the write was sent. ``error`` is
+    raised when the write turns out not to have been applied.
     """
 
-    def __init__(self, error: GhostsyncError) -> None:
+    def __init__(self, error: GhostsyncError, method: str, url: str) -> None:
         super().__init__(str(error))
         self.error = error
+        self.method = method
+        self.url = url
         self.sent_at = 0.0
-
-
-def _resend(lost: _OutcomeUnknown) -> None:
-    """Settle a lost write by sending it again."""
-    return None
 
 
 def normalise_admin_url(value: str) -> str:
@@ -437,8 +454,7 @@ class GhostClient:
             item: dict[str, Any] = body[endpoint][0]
             return item
 
-        what = f"nothing: at worst Ghost keeps a second copy of {path.name}"
-        return self._write("POST", f"{endpoint}/upload/", send, _resend, what)
+        return self._write("POST", f"{endpoint}/upload/", send, None, "")
 
     # -- verification of writes with an unknown outcome ----------------------
 
@@ -447,42 +463,54 @@ class GhostClient:
         method: str,
         path: str,
         send: Callable[[], T],
-        settle: Callable[[_OutcomeUnknown], T | None],
+        settle: Callable[[_OutcomeUnknown], T | None] | None,
         what: str,
     ) -> T:
         """Send a write at most twice; between the two, find out what happened.
 
-        ``settle`` returns the result when the lost attempt took effect, None
-        when it did not (so it is sent again), or raises. If finding out fails
-        too, UnknownOutcomeError says what to check by hand.
+        ``settle`` returns the result when a lost attempt took effect, None
+        when it did not (so it is sent again), or raises; without ``settle``
+        the write is simply sent again. ``sent_at`` of what ``settle`` gets is
+        the first attempt's, so a first attempt applied late is still found.
+        If finding out fails, UnknownOutcomeError says ``what`` to check.
         """
-        lost: _OutcomeUnknown | None = None
+        first_sent_at: float | None = None
         for _attempt in range(2):
             try:
                 return send()
             except _OutcomeUnknown as unknown:
                 lost = unknown
-
+            first_sent_at = first_sent_at or lost.sent_at
+            lost.sent_at = first_sent_at
             log.warning("%s %s: %s; checking what Ghost did", method, path, lost.error)
-            try:
-                settled = settle(lost)
-            except (NotFoundError, CollisionError):
-                raise
-            except GhostsyncError as error:
-                raise self._unknown_outcome(method, path, error, what) from None
+
+            settled = None if settle is None else self._settle(settle, lost, what)
             if settled is not None:
                 return settled
-        assert lost is not None
         raise lost.error
 
+    def _settle(
+        self,
+        settle: Callable[[_OutcomeUnknown], T | None],
+        lost: _OutcomeUnknown,
+        what: str,
+    ) -> T | None:
+        try:
+            return settle(lost)
+        except (NotFoundError, CollisionError):
+            raise
+        except GhostsyncError as error:
+            raise self._unknown_outcome(lost, error, what) from None
+
     def _unknown_outcome(
-        self, method: str, path: str, error: GhostsyncError, what: str
+        self, lost: _OutcomeUnknown, error: GhostsyncError, what: str
     ) -> UnknownOutcomeError:
         return UnknownOutcomeError(
-            f"{method} {path}: the answer was lost and checking the result failed "
-            f"too ({error}); Ghost may or may not have applied it",
-            method=method,
-            url=self._api_path + path,
+            f"{lost.method} {lost.url}: the answer was lost ({lost.error}) and "
+            f"checking what Ghost did failed too ({error}); Ghost may or may not "
+            "have applied it",
+            method=lost.method,
+            url=lost.url,
             hint=f"Before running again, {what}.",
         )
 
@@ -528,6 +556,7 @@ class GhostClient:
     def _holds(self, sent: dict[str, Any], current: dict[str, Any]) -> bool:
         """Whether every field sent now has the sent value in ``current``."""
         for name, value in sent.items():
+            # Ghost derives html (and, in 6.x, lexical from mobiledoc) itself.
             if name in ("updated_at", "html", "mobiledoc") or name not in current:
                 continue
             if name in ("tags", "authors", "tiers"):
@@ -682,7 +711,7 @@ class GhostClient:
             url=self._api_path + path,
         )
         if method != "GET" and not _never_sent(exc):
-            raise _OutcomeUnknown(error)
+            raise _OutcomeUnknown(error, method, self._api_path + path)
         raise error
 
     # -- errors ---------------------------------------------------------------
@@ -717,7 +746,7 @@ class GhostClient:
             error = self._ghost_error(method, path, ghost, facts)
 
         if method != "GET" and status in UNKNOWN_OUTCOME_STATUSES:
-            raise _OutcomeUnknown(error)
+            raise _OutcomeUnknown(error, method, self._api_path + path)
         raise error
 
     def _proxy_error(
@@ -800,7 +829,8 @@ class GhostClient:
         session.headers["User-Agent"] = f"ghostsync/{__version__}"
         session.headers["Accept"] = "application/json"
         session.headers["Accept-Version"] = DEFAULT_ACCEPT_VERSION
-        adapter = HTTPAdapter(max_retries=GhostRetry.from_options(self.options))
+        retry = GhostRetry.from_options(self.options, self.stats.count_retry)
+        adapter = HTTPAdapter(max_retries=retry)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
