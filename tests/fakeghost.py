@@ -75,34 +75,18 @@ META_FIELDS = dict.fromkeys(
 )
 POST_ONLY = {"email_subject": None, "email_only": False}
 PAGE_ONLY = {"show_title_and_feature_image": True}
-FORMATS = ("html", "plaintext", "lexical", "mobiledoc")
+FORMATS = ("html", "lexical", "mobiledoc")
 RELATIONS = {"tags": "primary_tag", "authors": "primary_author", "tiers": ""}
-UPLOAD_TYPES = {
-    "images": {".png", ".jpg", ".jpeg", ".gif", ".svg", ".svgz", ".ico", ".webp"},
-    "media": {".mp4", ".webm", ".ogv", ".mp3", ".wav", ".ogg", ".m4a"},
-    "files": None,
+# Per upload endpoint: the file it takes (for messages) and its extensions.
+UPLOADS: dict[str, tuple[str, set[str] | None]] = {
+    "images": ("image", {".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp"}),
+    "media": ("media file", {".mp4", ".webm", ".ogv", ".mp3", ".wav", ".ogg"}),
+    "files": ("file", None),
 }
-BLANK_LEXICAL = json.dumps(
-    {
-        "root": {
-            "children": [
-                {
-                    "children": [],
-                    "direction": None,
-                    "format": "",
-                    "indent": 0,
-                    "type": "paragraph",
-                    "version": 1,
-                }
-            ],
-            "direction": None,
-            "format": "",
-            "indent": 0,
-            "type": "root",
-            "version": 1,
-        }
-    },
-    separators=(",", ":"),
+BLANK_LEXICAL = (
+    '{"root":{"children":[{"children":[],"direction":null,"format":"",'
+    '"indent":0,"type":"paragraph","version":1}],"direction":null,"format":"",'
+    '"indent":0,"type":"root","version":1}}'
 )
 
 
@@ -525,7 +509,6 @@ class FakeGhost:
             "authors": [self.owner],
         }
         self._apply(kind, post, data, source_html)
-        post["title"] = str(data["title"]).strip() or "(Untitled)"
         post["slug"] = self._unique_slug(
             kind, slugify(data.get("slug") or post["title"]) or "untitled", post_id
         )
@@ -654,8 +637,6 @@ class FakeGhost:
             include = ["tags", "authors", "tiers"]
 
         out = {k: v for k, v in post.items() if k not in FORMATS or k in formats}
-        if "plaintext" in formats:
-            out["plaintext"] = re.sub(r"<[^>]+>", "", post["html"] or "")
         out.update(url=f"{self.url}p/{post['uuid']}/", excerpt=post["custom_excerpt"])
         out.update(tiers=[], primary_tag=_primary_tag(post))
         out["primary_author"] = post["authors"][0]
@@ -688,19 +669,17 @@ class FakeGhost:
     def upload(self, request: Recorded, endpoint: str) -> Reply:
         parts = _multipart(request)
         upload = parts.get("file")
+        noun, allowed = UPLOADS[endpoint]
         if upload is None or not upload[0]:
+            article = "an" if noun[0] in "aeiou" else "a"
             raise ghost_error(
-                422, "ValidationError", f"Please select {_article(endpoint)}."
+                422, "ValidationError", f"Please select {article} {noun}."
             )
-        name, content = upload
-        allowed = UPLOAD_TYPES[endpoint]
+        name = upload[0]
         extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if allowed is not None and extension not in allowed:
-            raise ghost_error(
-                415,
-                "UnsupportedMediaTypeError",
-                f"Please select a valid {_noun(endpoint)}.",
-            )
+            message = f"Please select a valid {noun}."
+            raise ghost_error(415, "UnsupportedMediaTypeError", message)
 
         with self.lock:
             url = self._stored_url(endpoint, name)
@@ -806,37 +785,7 @@ def _input(
             context=f"Value in [posts.title] exceeds maximum length of {TITLE_MAX} "
             "characters. posts.title",
         )
-    if "lexical" in data and "mobiledoc" in data:
-        raise ghost_error(
-            422,
-            "ValidationError",
-            "Posts can have either a mobiledoc or a lexical property, never both.",
-        )
-    if "lexical" in data:
-        _check_lexical(data["lexical"], kind, action)
     return data
-
-
-def _check_lexical(value: Any, kind: str, action: str) -> None:
-    try:
-        json.loads(value)
-    except (TypeError, ValueError):
-        raise ghost_error(
-            422,
-            "ValidationError",
-            f"Validation error, cannot {action} {kind}.",
-            context="Validation failed for lexical.",
-            details=[
-                {
-                    "instancePath": "/posts/0/lexical",
-                    "schemaPath": "#/properties/lexical/format",
-                    "keyword": "format",
-                    "params": {"format": "json-string"},
-                    "message": 'must match format "json-string"',
-                }
-            ],
-            prop="lexical",
-        ) from None
 
 
 def _missing(kind: str, action: str, name: str, pointer: str = "/posts/0") -> Reply:
@@ -1005,14 +954,6 @@ def _multipart(request: Recorded) -> dict[str, tuple[str, bytes]]:
         data = payload if isinstance(payload, bytes) else b""
         parts[str(name)] = (part.get_filename() or "", data)
     return parts
-
-
-def _article(endpoint: str) -> str:
-    return {"images": "an image", "media": "a media file", "files": "a file"}[endpoint]
-
-
-def _noun(endpoint: str) -> str:
-    return {"images": "image", "media": "media file", "files": "file"}[endpoint]
 
 
 _ROUTES: list[tuple[str, str, Callable[..., Reply]]] = [

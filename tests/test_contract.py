@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import jwt
 import pytest
+import requests
 
 from ghostsync.errors import AuthError, CollisionError, NotFoundError, ValidationError
 from ghostsync.ghost.client import ClientOptions, GhostClient
@@ -243,3 +245,67 @@ def test_recent_posts_come_newest_first(
     assert first["title"] == f"{prefix}newer"
     when = dt.datetime.fromisoformat(second["created_at"].replace("Z", "+00:00"))
     assert when.timestamp() >= int(started)
+
+
+def token(server: Server, claims: dict[str, Any], *, kid: bool = True) -> str:
+    key_id, secret = server.key.split(":")
+    headers = {"kid": key_id} if kid else None
+    return jwt.encode(claims, bytes.fromhex(secret), algorithm="HS256", headers=headers)
+
+
+def now() -> int:
+    return int(time.time())
+
+
+TOKENS = {
+    "no-header": (lambda s: None, 403, None),
+    "wrong-scheme": (lambda s: f"Bearer {token(s, {})}", 401, "INVALID_AUTH_HEADER"),
+    "garbage": (lambda s: "Ghost not-a-token", 400, "INVALID_JWT"),
+    "no-kid": (
+        lambda s: "Ghost " + token(s, {"iat": now(), "aud": "/admin/"}, kid=False),
+        400,
+        "MISSING_ADMIN_API_KID",
+    ),
+    "wrong-audience": (
+        lambda s: "Ghost " + token(s, {"iat": now(), "aud": "/content/"}),
+        401,
+        "INVALID_JWT",
+    ),
+    "no-iat": (
+        lambda s: "Ghost " + token(s, {"exp": now() + 300, "aud": "/admin/"}),
+        401,
+        "INVALID_JWT",
+    ),
+    "expired": (
+        lambda s: (
+            "Ghost "
+            + token(s, {"iat": now() - 400, "exp": now() - 100, "aud": "/admin/"})
+        ),
+        401,
+        "INVALID_JWT",
+    ),
+    "too-old": (
+        lambda s: "Ghost " + token(s, {"iat": now() - 400, "aud": "/admin/"}),
+        401,
+        "INVALID_JWT",
+    ),
+    "legacy-audience": (
+        lambda s: "Ghost " + token(s, {"iat": now(), "aud": "/v4/admin/"}),
+        200,
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TOKENS))
+def test_tokens_are_checked_like_ghost(server: Server, case: str) -> None:
+    make_header, status, code = TOKENS[case]
+    header = make_header(server)
+    headers = {"Authorization": header} if header else {}
+    url = server.url.rstrip("/") + "/ghost/api/admin/posts/?limit=1&fields=id"
+
+    answer = requests.get(url, headers=headers, timeout=30)
+
+    assert answer.status_code == status
+    if status != 200:
+        assert answer.json()["errors"][0]["code"] == code
