@@ -206,8 +206,10 @@ def running_instance(data: Path | str | None = None) -> Instance:
     folder = data_dir(data)
     running = _running(folder)
     if not running:
+        where = "" if folder == data_dir() else f" --data {folder}"
         raise SiteError(
-            f"no local Ghost runs for {folder}; start it with: ghostsync local start"
+            f"no local Ghost runs for {folder}; "
+            f"start it with: ghostsync local start{where}"
         )
     return running
 
