@@ -132,6 +132,19 @@ def test_create_whose_check_fails_too_has_an_unknown_outcome(
     assert count(fake_ghost, "POST") == 1
 
 
+def test_a_post_with_the_same_title_is_not_taken_for_the_lost_one(
+    fake_ghost: FakeGhost, client: GhostClient
+) -> None:
+    first = client.create("post", {"title": "Same", "slug": "same-a"})
+    fake_ghost.inject("reset", method="POST")
+
+    second = client.create("post", {"title": "Same", "slug": "same-b"})
+
+    assert second["id"] != first["id"]
+    assert second["slug"] == "same-b"
+    assert len(fake_ghost.posts) == 2
+
+
 def test_create_failing_twice_raises_and_creates_nothing(
     fake_ghost: FakeGhost, client: GhostClient
 ) -> None:

@@ -536,18 +536,21 @@ class GhostClient:
         """The post a lost create made, if Ghost made it.
 
         Posts created since the attempt began are listed newest first; the
-        one with the title sent is the lost create's (its slug may carry a
-        ``-2`` Ghost added, so the slug alone cannot tell).
+        lost create's has the title sent and the slug sent, or that slug with
+        the ``-2`` Ghost adds when it is taken.
         """
         title = str(post.get("title", "")).strip()
+        sent_slug = post.get("slug")
+        slug = re.compile(rf"{re.escape(sent_slug)}(-\d+)?" if sent_slug else ".*")
         recent = self.browse(
-            kind, fields=["id", "title", "created_at"], order="created_at desc"
+            kind, fields=["id", "title", "slug", "created_at"], order="created_at desc"
         )
         for candidate in recent:
             since = started + self._skew - CREATED_AT_MARGIN
             if _timestamp(candidate["created_at"]) < since:
                 return None
-            if str(candidate.get("title", "")).strip() == title:
+            same_title = str(candidate.get("title", "")).strip() == title
+            if same_title and slug.fullmatch(candidate.get("slug", "")):
                 return self.read(
                     kind, candidate["id"], formats=formats, include=include
                 )
