@@ -18,6 +18,7 @@ from ghostsync.errors import (
     AuthError,
     CollisionError,
     ConfigError,
+    GhostAPIError,
     RateLimitError,
     RedirectError,
     ServerError,
@@ -386,6 +387,35 @@ def test_html_504_from_a_proxy_is_a_clean_server_error(
     assert caught.value.status == 504
     assert caught.value.method == "GET"
     assert count(fake_ghost, "GET") == 6
+
+
+def test_a_read_timing_out_on_every_retry_is_unreachable(
+    fake_ghost: FakeGhost, slept: list[float]
+) -> None:
+    options = ClientOptions(read_timeout=READ_TIMEOUT, retries=1, sleep=slept.append)
+    client = GhostClient(fake_ghost.url, fake_ghost.key, options)
+    fake_ghost.inject("delay", delay=LATE, times=2)
+
+    with pytest.raises(UnreachableError) as caught:
+        client.check_auth()
+
+    assert f"no answer within {READ_TIMEOUT:g} s" in str(caught.value)
+    assert f"{fake_ghost.url}ghost/api/admin/posts/" in str(caught.value)
+    assert len(fake_ghost.requests) == 2
+
+
+def test_an_answer_that_is_not_json_is_a_clear_error(
+    fake_ghost: FakeGhost, client: GhostClient
+) -> None:
+    page = "<html><body><h1>Welcome to my static site</h1></body></html>"
+    fake_ghost.inject("status", status=200, body=page)
+
+    with pytest.raises(GhostAPIError) as caught:
+        client.site()
+
+    assert "not Ghost's JSON" in str(caught.value)
+    assert "Welcome to my static site" in str(caught.value)
+    assert fake_ghost.url in caught.value.hint
 
 
 # -- validation ------------------------------------------------------------------

@@ -653,7 +653,25 @@ class GhostClient:
             raise self._redirect_error(method, path, response)
         if response.status_code >= 400:
             self._raise_for(method, path, response)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise self._not_json(method, path, response) from None
+
+    def _not_json(
+        self, method: str, path: str, response: requests.Response
+    ) -> GhostAPIError:
+        kind = response.headers.get("Content-Type", "no content type")
+        return GhostAPIError(
+            f"{method} {path}: HTTP {response.status_code} answered with {kind}, "
+            f"not Ghost's JSON: {_excerpt(response.text) or '(empty body)'}",
+            status=response.status_code,
+            method=method,
+            url=self._api_path + path,
+            hint=f"Is {self.admin_url} the address Ghost Admin runs at?",
+        )
 
     def _send(
         self,
@@ -981,6 +999,8 @@ def _error_class(status: int, kind: str, code: str) -> type[GhostAPIError]:
         return ValidationError
     if status == 429:
         return RateLimitError
+    if status == 501:
+        return GhostAPIError  # an endpoint this kind of key may not use
     if status >= 500:
         return ServerError
     return GhostAPIError
