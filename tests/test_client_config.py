@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -75,7 +76,9 @@ def test_content_api_key_is_named_as_such() -> None:
         lambda key: key.split(":")[1],
     ],
 )
-def test_malformed_key_is_refused_without_repeating_it(broken) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_key_is_refused_without_repeating_it(
+    broken: Callable[[str], str],
+) -> None:
     key = admin_key()
     value = broken(key)
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from ghostsync.errors import GhostsyncError
+from ghostsync.errors import GhostAPIError
 from ghostsync.ghost.auth import AdminKey, make_token
 from ghostsync.ghost.client import ClientOptions, GhostClient
 from ghostsync.ghost.redact import REDACTED, RedactingFilter, redact
@@ -14,7 +14,7 @@ from ghostsync.ghost.redact import REDACTED, RedactingFilter, redact
 from .fakeghost import FakeGhost
 
 
-def error_texts(error: GhostsyncError) -> str:
+def error_texts(error: GhostAPIError) -> str:
     facts = [str(value) for value in vars(error).values()]
     return "\n".join([str(error), repr(error), *facts])
 
@@ -26,20 +26,20 @@ def test_no_secret_in_logs_or_errors(
     options = ClientOptions(read_timeout=0.2, backoff_factor=0, sleep=lambda _: None)
     client = GhostClient(fake_ghost.url, fake_ghost.key, options)
     real_secret = fake_ghost.secret
-    caught: list[GhostsyncError] = []
+    caught: list[GhostAPIError] = []
 
     fake_ghost.secret = "0" * 64  # Ghost now refuses the signature: 401
-    with pytest.raises(GhostsyncError) as error:
+    with pytest.raises(GhostAPIError) as error:
         client.check_auth()
     caught.append(error.value)
     fake_ghost.secret = real_secret
 
-    with pytest.raises(GhostsyncError) as error:
+    with pytest.raises(GhostAPIError) as error:
         client.create("post", {"title": "x" * 300})
     caught.append(error.value)
 
     fake_ghost.inject("status", method="GET", status=500)
-    with pytest.raises(GhostsyncError) as error:
+    with pytest.raises(GhostAPIError) as error:
         client.read("post", "0" * 24)
     caught.append(error.value)
 
