@@ -96,7 +96,7 @@ class Executor:
         if action.name == p.ADOPT:
             return self._adopt(action)
         if action.name == p.CONFLICT:
-            return self._conflict(action, action.remote and action.remote.raw)
+            return self._conflict(action, action.remote.raw if action.remote else None)
         if action.refresh:
             return self._refresh(action)
         return None

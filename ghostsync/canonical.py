@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ghostsync import body as bodies
+import ghostsync.body as bodies
 from ghostsync.fields import FIELDS, fields_for
 
 PLACEHOLDER = "__GHOST_URL__"

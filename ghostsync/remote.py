@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from ghostsync import body as bodies
+import ghostsync.body as bodies
 from ghostsync.canonical import SiteURL, remote_canonical, remote_fields
 from ghostsync.fields import index_columns
 from ghostsync.planner import LocalItem, RemotePost
@@ -22,14 +22,18 @@ KINDS = ("post", "page")
 BATCH = 100
 
 
-class Client(Protocol):
-    """The part of :class:`ghostsync.ghost.client.GhostClient` used here."""
-
-    def browse(self, kind: str, **options: Any) -> Iterable[dict[str, Any]]: ...
+class ResourceReader(Protocol):
+    """Reads tags, users, tiers: the part of the client tag lookups need."""
 
     def browse_resource(
         self, resource: str, **options: Any
     ) -> Iterable[dict[str, Any]]: ...
+
+
+class Client(ResourceReader, Protocol):
+    """The part of :class:`ghostsync.ghost.client.GhostClient` used here."""
+
+    def browse(self, kind: str, **options: Any) -> Iterable[dict[str, Any]]: ...
 
 
 def fetch_index(client: Client, site: SiteURL) -> dict[str, RemotePost]:
@@ -85,7 +89,7 @@ class TagResolver:
     an existing tag is sent by id and only a new one by name.
     """
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ResourceReader) -> None:
         self._client = client
         self._ids: dict[str, str] | None = None
 
