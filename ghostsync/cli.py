@@ -203,14 +203,18 @@ def push(
     selected = _relative_paths(settings.root, paths) if paths else None
     with connect(settings) as site:
         printer = output.OutcomePrinter(as_json=as_json, quiet=obj.quiet)
-        result = run_push(
-            site,
-            paths=selected,
-            adopt=adopt,
-            force=force,
-            dry_run=dry_run,
-            report=printer,
-        )
+        try:
+            result = run_push(
+                site,
+                paths=selected,
+                adopt=adopt,
+                force=force,
+                dry_run=dry_run,
+                report=printer,
+                start=printer.start,
+            )
+        finally:
+            printer.stop()
         output.show_push(
             result,
             site,

@@ -7,6 +7,7 @@ follows the terminal and ``NO_COLOR`` (rich decides).
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -134,13 +135,35 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
 
 
 class OutcomePrinter:
-    """Prints one line as each write finishes."""
+    """Prints one line as each write finishes; a progress bar on a terminal."""
+
+    # Fewer writes than this finish too fast for a bar to help.
+    BAR_FROM = 5
 
     def __init__(self, *, as_json: bool, quiet: bool) -> None:
         self.as_json = as_json
         self.quiet = quiet
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, writes: int) -> None:
+        if self.as_json or writes < self.BAR_FROM or not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._progress = Progress(console=Console(stderr=True), transient=True)
+        self._task = self._progress.add_task("pushing", total=writes)
+        self._progress.start()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
     def __call__(self, outcome: Outcome) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
         if self.as_json:
             return
         action = outcome.action

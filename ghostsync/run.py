@@ -157,13 +157,19 @@ def push(
     force: bool = False,
     dry_run: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
+    start: Callable[[int], None] = lambda writes: None,
 ) -> Result:
-    """Plan, then create and update what changed locally (unless ``dry_run``)."""
+    """Plan, then create and update what changed locally (unless ``dry_run``).
+
+    ``start`` is told how many writes are about to be made, ``report`` hears
+    the outcome of each action as it finishes.
+    """
     result = make_plan(site, adopt=adopt, force=force)
     if dry_run:
         return result
 
     actions = [a for a in result.plan.actions if _selected(a, paths)]
+    start(sum(1 for a in actions if a.writes))
     executor = Executor(
         site.client, site.state, site.settings.root, site.url, report=report
     )

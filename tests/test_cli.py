@@ -1,0 +1,72 @@
+"""The CLI's own behaviour: init, validate, and exit code 5 for site problems."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ghostsync.cli import main
+
+
+def invoke(root: Path, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, ["-C", str(root), *args], env=env or {})
+
+
+def test_init_writes_config_folders_and_gitignore(tmp_path):
+    (tmp_path / ".gitignore").write_text("node_modules/\n")
+
+    result = invoke(tmp_path, "init")
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ghostsync.toml").read_text().startswith("# ghostsync")
+    assert (tmp_path / "content" / "posts").is_dir()
+    ignored = (tmp_path / ".gitignore").read_text().splitlines()
+    assert ignored[0] == "node_modules/"
+    assert ".ghostsync/cache/" in ignored and ".ghostsync/backups/" in ignored
+    assert invoke(tmp_path, "init").exit_code == 5  # never overwrites silently
+
+
+def test_validate_needs_no_key_and_reports_bad_files(tmp_path):
+    invoke(tmp_path, "init")
+    (tmp_path / "content/posts/ok.md").write_text("# Fine\n")
+    (tmp_path / "content/posts/bad.md").write_text("---\ntitle: 12:30\n---\n")
+
+    result = invoke(tmp_path, "validate")
+
+    assert result.exit_code == 1
+    assert "content/posts/bad.md:2" in result.output
+    assert "1 valid, 1 invalid" in result.output
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "words"),
+    [
+        ("example.com", None, "https://"),
+        ("http://example.com/", None, "http://"),
+        (f"http://127.0.0.1:{unused_port()}/", None, "127.0.0.1"),
+        ("http://127.0.0.1:9/", secrets.token_hex(13), "Content API key"),
+        ("http://127.0.0.1:9/", "not-a-key", "Admin API key"),
+    ],
+)
+def test_site_and_key_problems_exit_5_with_a_clear_message(tmp_path, url, key, words):
+    invoke(tmp_path, "init")
+    key = key or f"{secrets.token_hex(12)}:{secrets.token_hex(32)}"
+
+    result = invoke(
+        tmp_path, "plan", env={"GHOST_URL": url, "GHOST_ADMIN_API_KEY": key}
+    )
+
+    assert result.exit_code == 5, result.output
+    assert words in result.output
+    assert key not in result.output
+    assert "Traceback" not in result.output
