@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jwt
 import requests
 
 from ghostsync.errors import GhostsyncError, SiteError, UnreachableError
+from ghostsync.ghost.auth import AdminKey, make_token
 from ghostsync.localghost_install import cache_dir, layout
 from ghostsync.localghost_process import (
     ENV_KEYS,
@@ -111,12 +111,7 @@ class AdminApi:
 
 def admin_token(key: str) -> str:
     """A short-lived JWT for an Admin API key or staff token (``id:secret``)."""
-    kid, _, secret = key.partition(":")
-    now = int(time.time())
-    claims = {"iat": now, "exp": now + 300, "aud": "/admin/"}
-    return jwt.encode(
-        claims, bytes.fromhex(secret), algorithm="HS256", headers={"kid": kid}
-    )
+    return make_token(AdminKey.parse(key), time.time())
 
 
 def key_works(url: str, key: str | None) -> bool:
