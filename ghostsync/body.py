@@ -132,8 +132,10 @@ def markdown_card_lexical(markdown: str) -> str:
 def markdown_from_lexical(lexical: str | None) -> str | None:
     """The Markdown of a Ghost post when its Lexical is exactly one Markdown card.
 
-    An empty root gives ``""``. Anything else (a post written in Ghost's editor,
-    a card next to other nodes, invalid JSON, no Lexical) gives ``None``.
+    An empty root gives ``""``. Empty paragraphs after the card are ignored:
+    Ghost's editor adds one when it saves such a post, and it shows nothing.
+    Anything else (a post written in Ghost's editor, a card next to other
+    nodes, invalid JSON, no Lexical) gives ``None``.
     """
     root = _lexical_root(lexical)
     if root is None:
@@ -142,9 +144,19 @@ def markdown_from_lexical(lexical: str | None) -> str | None:
     children = root.get("children")
     if children == []:
         return ""
-    if not isinstance(children, list) or len(children) != 1:
+    if not isinstance(children, list) or not children:
+        return None
+    if not all(_empty_paragraph(node) for node in children[1:]):
         return None
     return _card_text(children[0])
+
+
+def _empty_paragraph(node: object) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("type") == "paragraph"
+        and not node.get("children")
+    )
 
 
 def _lexical_root(lexical: str | None) -> dict[str, object] | None:

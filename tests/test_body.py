@@ -228,7 +228,8 @@ FROM_LEXICAL = [
     ("card without version", _root({"type": "markdown", "markdown": "x"}), "x"),
     ("card without text", _root({"type": "markdown"}), ""),
     ("text not a string", _root({"type": "markdown", "markdown": 3}), None),
-    ("card and paragraph", _root(CARD, PARAGRAPH), None),
+    ("card and an empty paragraph", _root(CARD, PARAGRAPH), CARD["markdown"]),
+    ("card and a paragraph", _root(CARD, {**PARAGRAPH, "children": [CARD]}), None),
     ("two cards", _root(CARD, CARD), None),
     ("editor post", _root(PARAGRAPH), None),
 ]
@@ -444,3 +445,21 @@ def test_fidelity_warnings_count_from_the_first_body_line() -> None:
 def test_fidelity_warnings_refuse_an_unknown_format() -> None:
     with pytest.raises(ValueError, match="body format"):
         fidelity_warnings("x", "mobiledoc")
+
+
+def test_an_empty_paragraph_the_editor_adds_after_the_card_is_ignored():
+    card = json.loads(markdown_card_lexical("Text\n"))
+    empty = {
+        "children": [],
+        "direction": None,
+        "format": "",
+        "indent": 0,
+        "type": "paragraph",
+        "version": 1,
+    }
+    card["root"]["children"].append(empty)
+
+    assert markdown_from_lexical(json.dumps(card)) == "Text\n"
+
+    card["root"]["children"].append({**empty, "children": [{"type": "text"}]})
+    assert markdown_from_lexical(json.dumps(card)) is None
