@@ -198,8 +198,8 @@ class Executor:
         message = (
             f"changed on both sides (last synced {local_at}, Ghost now {remote_at});"
             f" Ghost's version is in {where or '(not saved)'};"
-            " keep yours: 'push --force', take Ghost's: 'pull --force',"
-            " or merge by hand and run 'ghostsync resolve <path>'"
+            " keep yours with 'push --force' (Ghost's is backed up first), or"
+            " copy what you want from Ghost's version into the file"
         )
         return Outcome(action, "conflict", message)
 

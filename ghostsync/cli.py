@@ -230,6 +230,10 @@ def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:
     selected = set()
     for path in paths:
         absolute = path.resolve()
+        if not absolute.exists():
+            raise GhostsyncError(
+                f"{path} does not exist", hint="name a post file or a content folder"
+            )
         try:
             selected.add(absolute.relative_to(root).as_posix())
         except ValueError:

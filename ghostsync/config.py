@@ -101,6 +101,7 @@ def load_settings(
     env = dict(os.environ if environ is None else environ)
     data = _read_toml(root / CONFIG_NAME)
     _check_keys(data)
+    _check_types(data)
 
     site_table = _site_table(data, site)
     resolved_url = url or env.get("GHOST_URL", "") or site_table.get("url", "")
@@ -194,6 +195,38 @@ def _site_table(data: dict[str, Any], site: str) -> dict[str, Any]:
             hint=f"add a [sites.{site}] table with url and key_env",
         )
     return {**data.get("site", {}), **sites[site]}
+
+
+TYPES: dict[str, tuple[type, str]] = {
+    "url": (str, "text"),
+    "key_env": (str, "text"),
+    "key_file": (str, "text"),
+    "posts": (str, "a folder, as text"),
+    "pages": (str, "a folder, as text"),
+    "exclude": (list, "a list of glob patterns"),
+    "status": (str, "text"),
+    "timezone": (str, "text"),
+    "body_format": (str, "text"),
+    "tags": (list, "a list of tag names"),
+    "max_delete": (int, "a whole number"),
+    "prune": (str, "text"),
+}
+
+
+def _check_types(data: dict[str, Any]) -> None:
+    tables = [(name, t) for name, t in data.items() if name != "sites"]
+    tables += [(f"sites.{n}", t) for n, t in data.get("sites", {}).items()]
+    for table_name, table in tables:
+        for key, value in table.items():
+            expected, words = TYPES[key]
+            items_ok = not isinstance(value, list) or all(
+                isinstance(item, str) and item for item in value
+            )
+            if not isinstance(value, expected) or not items_ok:
+                raise ConfigError(
+                    f"{table_name}.{key} in ghostsync.toml is {value!r}",
+                    hint=f"it must be {words}",
+                )
 
 
 def _check_values(settings: Settings) -> None:

@@ -116,8 +116,8 @@ class Plan:
 
     @property
     def pending_changes(self) -> bool:
-        quiet = {UNCHANGED, REMOTE_ONLY}
-        return any(a.name not in quiet or a.refresh for a in self.actions)
+        """Whether a push would write anything to Ghost."""
+        return any(a.writes for a in self.actions)
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,8 @@ class _Matches:
     tracked: list[tuple[LocalItem, Record]] = field(default_factory=list)
     untracked: list[LocalItem] = field(default_factory=list)
     vanished: list[Record] = field(default_factory=list)
+    # Files whose ``id:`` names a post another file already stands for.
+    invalid: list[LocalItem] = field(default_factory=list)
 
 
 def wanted_bodies(inputs: Inputs) -> set[str]:
@@ -165,6 +167,7 @@ def plan(inputs: Inputs) -> Plan:
     """Classify every file and every remote post."""
     matches = _match(inputs)
     actions = [_invalid(error) for error in inputs.invalid]
+    actions += [_taken(item) for item in matches.invalid]
     actions += [_tracked(item, record, inputs) for item, record in matches.tracked]
 
     untracked = _untracked_by_slug(inputs)
@@ -192,7 +195,11 @@ def _match(inputs: Inputs) -> _Matches:
 
     matches = _Matches()
     claimed: set[str] = set()
+    for item in _claiming_taken_ids(inputs.local, by_path, records, present):
+        matches.invalid.append(item)
     for item in inputs.local:
+        if item in matches.invalid:
+            continue
         record = _find_record(item, records, by_path, vanished, claimed)
         if record is None:
             matches.untracked.append(item)
@@ -202,6 +209,27 @@ def _match(inputs: Inputs) -> _Matches:
 
     matches.vanished = [r for r in vanished.values() if r.id not in claimed]
     return matches
+
+
+def _claiming_taken_ids(
+    local: list[LocalItem],
+    by_path: dict[str, Record],
+    records: dict[str, Record],
+    present: set[str],
+) -> list[LocalItem]:
+    """Files whose ``id:`` is claimed by another file too: never guess which."""
+    owners: dict[str, list[LocalItem]] = {}
+    for item in local:
+        if item.post.explicit_id:
+            owners.setdefault(item.post.explicit_id, []).append(item)
+
+    taken = []
+    for post_id, items in owners.items():
+        record = records.get(post_id)
+        other_file = record is not None and record.path in present
+        if len(items) > 1 or (other_file and record and record.path != items[0].path):
+            taken += items
+    return taken
 
 
 def _find_record(
@@ -350,15 +378,16 @@ def _unpublish_problem(item: LocalItem, remote: RemotePost, inputs: Inputs) -> s
 
 def _remote_reason(remote: RemotePost, record: Record) -> str:
     if remote.canonical is not None and record.remote_hash:
-        return "changed in Ghost; run 'ghostsync pull' to bring it in"
-    return "changed in Ghost (per the index); run 'ghostsync pull' to bring it in"
+        return "changed in Ghost; push leaves it alone ('push --force' overwrites it)"
+    return "changed in Ghost; push leaves it alone ('push --force' overwrites it)"
 
 
 def _deleted_remotely(base: Action, item: LocalItem, record: Record) -> Action:
     if item.hash != record.local_hash:
-        reason = "deleted in Ghost but edited here: 'push --recreate' or 'pull --prune'"
+        reason = "deleted in Ghost but edited here; not pushed (remove the file to"
+        reason += " stop tracking it)"
     else:
-        reason = "deleted in Ghost; 'pull --prune' removes the file"
+        reason = "deleted in Ghost; remove the file to stop tracking it"
     return _with(base, DELETED_REMOTE, reason=reason)
 
 
@@ -412,7 +441,7 @@ def _lost_create(item: LocalItem, remote: RemotePost, inputs: Inputs) -> bool:
 
 def _vanished(record: Record, inputs: Inputs) -> Action:
     remote = inputs.remote.get(record.id)
-    reason = "file removed; 'push --prune' deletes the post"
+    reason = "file removed; the post stays in Ghost (push never deletes)"
     if remote is None:
         reason = "file removed and post deleted in Ghost; forgotten"
     return Action(
@@ -435,6 +464,17 @@ def _remote_only(inputs: Inputs, adopted: Iterable[str]) -> list[Action]:
         for r in inputs.remote.values()
         if r.id not in taken
     ]
+
+
+def _taken(item: LocalItem) -> Action:
+    return Action(
+        name=INVALID,
+        kind=item.post.kind,
+        slug=item.post.slug,
+        path=item.path,
+        reason=f"id: {item.post.explicit_id} names a post another file stands for;"
+        " remove the id: line from the copy",
+    )
 
 
 def _invalid(error: InvalidFileError) -> Action:

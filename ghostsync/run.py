@@ -21,7 +21,13 @@ from ghostsync import planner as p
 from ghostsync.apply import Executor, Outcome
 from ghostsync.canonical import NO_SITE, SiteURL, digest, local_canonical
 from ghostsync.config import Settings
-from ghostsync.errors import ExitCode, GhostsyncError, SiteError, most_severe
+from ghostsync.errors import (
+    ConfigError,
+    ExitCode,
+    GhostsyncError,
+    SiteError,
+    most_severe,
+)
 from ghostsync.remote import fetch_bodies, fetch_index
 from ghostsync.source import LocalScan, scan
 from ghostsync.state import State
@@ -129,6 +135,7 @@ def make_plan(
     """Read both sides and plan; bodies are read only where the plan needs them."""
     now = now or dt.datetime.now(dt.UTC)
     items, local_scan = read_local(site.settings, site.url, site.tz)
+    _check_folders(site, local_scan)
     remote = fetch_index(site.client, site.url)
     inputs = p.Inputs(
         local=items,
@@ -181,7 +188,25 @@ def push(
     return result
 
 
+def _check_folders(site: Site, local_scan: LocalScan) -> None:
+    """A missing content folder with synced posts is a mistake, not deletions."""
+    for kind in local_scan.missing_dirs:
+        synced = [r for r in site.state.records.values() if r.kind == kind]
+        if synced:
+            folder = site.settings.content_dirs()[kind]
+            raise ConfigError(
+                f"the {kind} folder {folder} does not exist, but {len(synced)}"
+                f" {kind}s were synced from {synced[0].path.rsplit('/', 1)[0]}/",
+                hint="check [content] in ghostsync.toml",
+            )
+
+
 def _selected(action: p.Action, paths: set[str] | None) -> bool:
     if paths is None:
         return True
-    return action.path in paths or action.moved_from in paths
+    return any(
+        path == selected or path.startswith(selected.rstrip("/") + "/")
+        for selected in paths
+        for path in (action.path, action.moved_from)
+        if path
+    )

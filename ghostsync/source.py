@@ -24,6 +24,7 @@ from ghostsync.fields import ALIASES, FIELDS, INSTRUCTIONS, Field, fields_for
 
 DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
+TAG_MAX = 191
 YAML_TYPES = {bool: "a boolean", int: "a number", float: "a number"}
 
 
@@ -200,6 +201,12 @@ def _parse_yaml(text: str, rel: str) -> _FrontMatter:
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}
+    except ValueError as error:  # YAML read a date it cannot hold: 2025-02-30
+        raise InvalidFileError(
+            f"{rel}: the front matter holds an impossible value: {error}",
+            path=rel,
+            hint="check the dates: e.g. date: 2025-02-28",
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -463,6 +470,14 @@ def _convert_tags(value: Any, front: _FrontMatter, rel: str, key: str) -> list[s
             raise _invalid(front, rel, key, f"holds {item!r}", "each tag is a name")
         if "," in item:
             raise _invalid(front, rel, key, f"holds '{item}' with a comma", "split it")
+        if len(item) > TAG_MAX:
+            raise _invalid(
+                front,
+                rel,
+                key,
+                f"holds a tag of {len(item)} characters; Ghost allows {TAG_MAX}",
+                "shorten the tag",
+            )
         slugs.append(slugify_tag(item))
     return list(dict.fromkeys(slugs))
 
@@ -476,6 +491,14 @@ def slugify_tag(name: str) -> str:
 
 
 def _check_status(fields: dict[str, Any], front: _FrontMatter, rel: str) -> None:
+    if front.data.get("status") == "scheduled" and not fields.get("published_at"):
+        raise _invalid(
+            front,
+            rel,
+            "status",
+            "is 'scheduled' but no date says when",
+            "add date: with a future time",
+        )
     if fields["status"] == "sent":
         raise _invalid(
             front,

@@ -90,3 +90,21 @@ def test_bad_body_format_is_an_error(tmp_path):
 
     with pytest.raises(ConfigError, match="body_format"):
         load_settings(root, environ={})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[site]\nurl = 12\n",
+        '[site]\nurl = "https://e/"\n[content]\nexclude = "README.md"\n',
+        '[site]\nurl = "https://e/"\n[content]\nposts = ["a"]\n',
+        '[site]\nurl = "https://e/"\n[defaults]\ntags = "News"\n',
+    ],
+)
+def test_wrong_types_are_config_errors(tmp_path, text):
+    root = config(tmp_path, text)
+
+    with pytest.raises(ConfigError, match="in ghostsync.toml is") as caught:
+        load_settings(root, environ={})
+
+    assert caught.value.hint.startswith("it must be")

@@ -319,3 +319,15 @@ def test_pending_changes_ignores_unchanged_and_remote_only():
 
     assert not quiet.pending_changes
     assert busy.pending_changes
+
+
+def test_a_copied_file_with_the_same_id_never_takes_the_post_over():
+    original = local()
+    copy = local(path="content/posts/copy.md", slug="copy")
+    copy = replace(copy, post=replace(copy.post, explicit_id="r1"))
+    tracked = record(original, SYNCED_REMOTE)
+
+    actions = run([original, copy], [index_only(SYNCED_REMOTE)], [tracked])
+
+    by_path = {a.path: a.name for a in actions}
+    assert by_path == {original.path: p.UNCHANGED, copy.path: p.INVALID}

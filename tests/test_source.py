@@ -205,3 +205,22 @@ def test_scheduled_status_is_published_with_a_date(project):
 
     assert post.fields["status"] == "published"
     assert post.fields["published_at"] == "2030-01-01T10:00:00.000Z"
+
+
+@pytest.mark.parametrize("date", ["2025-13-45", "2025-02-30"])
+def test_impossible_date_is_an_error_of_that_file_only(project, date):
+    write(project, "content/posts/good.md", "# Good\n")
+    write(project, "content/posts/bad.md", f"---\ntitle: Bad\ndate: {date}\n---\n")
+
+    result = read_all(project)
+
+    assert [p.slug for p in result.posts] == ["good"]
+    [error] = result.errors
+    assert error.path == "content/posts/bad.md"
+    assert "date" in error.hint
+
+
+def test_scheduled_without_a_date_is_an_error(project):
+    write(project, "content/posts/s.md", "---\ntitle: S\nstatus: scheduled\n---\n")
+
+    assert "no date" in only_error(project).message
