@@ -22,6 +22,7 @@ from ghostsync import planner as p
 from ghostsync.canonical import SiteURL, digest, remote_canonical, remote_fields
 from ghostsync.errors import CollisionError, GhostAPIError, GhostsyncError
 from ghostsync.remote import TagResolver, payload
+from ghostsync.source import iso_utc
 from ghostsync.state import Pending, Record, State
 
 # A pending create matches a post created up to this long before it was
@@ -105,7 +106,7 @@ class Executor:
         item = _local(action)
         at = self.now() - CLOCK_ALLOWANCE
         pending = Pending(
-            item.path, item.post.kind, item.post.slug, item.hash, _iso(at)
+            item.path, item.post.kind, item.post.slug, item.hash, iso_utc(at)
         )
         self.state.add_pending(pending)
 
@@ -260,10 +261,6 @@ def _updated_at(action: p.Action) -> str:
         return action.record.updated_at
     assert action.remote is not None
     return action.remote.updated_at
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -37,6 +37,7 @@ REMOTE_ONLY = "remote-only"
 INVALID = "invalid"
 
 WRITES = {CREATE, UPDATE, ADOPT}
+REMOTE_REASON = "changed in Ghost; push leaves it alone ('push --force' overwrites it)"
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,7 @@ def _tracked(item: LocalItem, record: Record, inputs: Inputs) -> Action:
     if local_changed and not remote_changed:
         return _update(base, item, remote, inputs)
     if remote_changed and not local_changed:
-        return _with(base, REMOTE_CHANGED, reason=_remote_reason(remote, record))
+        return _with(base, REMOTE_CHANGED, reason=REMOTE_REASON)
     if inputs.force:
         reason = "--force: Ghost's version is backed up and overwritten"
         return _update(_with(base, overwrite=True), item, remote, inputs, reason)
@@ -374,12 +375,6 @@ def _unpublish_problem(item: LocalItem, remote: RemotePost, inputs: Inputs) -> s
             " (Ghost cannot schedule a published post); set status: draft first"
         )
     return ""
-
-
-def _remote_reason(remote: RemotePost, record: Record) -> str:
-    if remote.canonical is not None and record.remote_hash:
-        return "changed in Ghost; push leaves it alone ('push --force' overwrites it)"
-    return "changed in Ghost; push leaves it alone ('push --force' overwrites it)"
 
 
 def _deleted_remotely(base: Action, item: LocalItem, record: Record) -> Action:

@@ -16,7 +16,7 @@ import ghostsync.body as bodies
 from ghostsync.canonical import SiteURL, remote_canonical, remote_fields
 from ghostsync.fields import index_columns
 from ghostsync.planner import LocalItem, RemotePost
-from ghostsync.source import slugify_tag
+from ghostsync.source import iso_utc, slugify_tag
 
 KINDS = ("post", "page")
 BATCH = 100
@@ -126,13 +126,9 @@ def payload(item: LocalItem, tags: TagResolver, now: dt.datetime) -> dict[str, A
 def _status(fields: dict[str, Any], now: dt.datetime) -> str:
     status = fields["status"]
     date = fields.get("published_at")
-    if status == "published" and date and date > _iso(now):
+    if status == "published" and date and date > iso_utc(now):
         return "scheduled"
     return str(status)
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _tag_references(item: LocalItem, tags: TagResolver) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -150,7 +150,7 @@ def make_plan(
     wanted = p.wanted_bodies(inputs)
     if wanted:
         remote = fetch_bodies(site.client, remote, wanted, site.url)
-        inputs = p.Inputs(**{**inputs.__dict__, "remote": remote})
+        inputs = replace(inputs, remote=remote)
 
     warnings = [w for post in local_scan.posts for w in post.warnings]
     return Result(p.plan(inputs), local_scan, warnings=warnings)
