@@ -70,3 +70,18 @@ def test_site_and_key_problems_exit_5_with_a_clear_message(tmp_path, url, key, w
     assert words in result.output
     assert key not in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("suffix", ["ghost/", "blog/"])
+def test_a_url_with_no_admin_api_exits_5_and_says_which_url(
+    tmp_path, fake_ghost, suffix
+):
+    invoke(tmp_path, "init")
+    env = {"GHOST_URL": fake_ghost.url + suffix, "GHOST_ADMIN_API_KEY": fake_ghost.key}
+
+    result = invoke(tmp_path, "plan", env=env)
+
+    assert result.exit_code == 5, result.output
+    assert f"no Ghost Admin API at {fake_ghost.url}{suffix}" in result.output
+    hint = "Drop the trailing /ghost/" if suffix == "ghost/" else "address of a Ghost"
+    assert hint in result.output

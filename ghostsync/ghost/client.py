@@ -48,6 +48,7 @@ from ghostsync.errors import (
     RateLimitError,
     RedirectError,
     ServerError,
+    SiteError,
     UnknownOutcomeError,
     UnreachableError,
     ValidationError,
@@ -70,6 +71,8 @@ UPLOAD_ENDPOINTS = {"images", "media", "files"}
 # 5xx answers to a write after which Ghost may or may not have applied it.
 UNKNOWN_OUTCOME_STATUSES = {500, 502, 503, 504}
 READ_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A refused connection rarely heals within seconds: two quick retries, then fail.
+CONNECT_RETRIES = 2
 
 # A client clock behind the server by more than this is corrected in tokens.
 SKEW_TOLERANCE = 3.0
@@ -141,6 +144,7 @@ class GhostRetry(Retry):
     ) -> GhostRetry:
         return cls(
             total=options.retries,
+            connect=min(options.retries, CONNECT_RETRIES),
             redirect=False,
             allowed_methods=frozenset({"GET", "HEAD"}),
             status_forcelist=READ_RETRY_STATUSES,
@@ -272,8 +276,10 @@ class GhostClient:
         try:
             body = self._request("GET", "site/", authenticated=False)
         except NotFoundError as error:
-            error.hint = _site_not_found_hint(self.admin_url)
-            raise
+            raise SiteError(
+                f"no Ghost Admin API at {self.admin_url}: GET /site/ answered 404",
+                hint=_site_not_found_hint(self.admin_url),
+            ) from error
 
         site: dict[str, Any] = body["site"]
         major = str(site.get("version", "")).split(".")[0]
