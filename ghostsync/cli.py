@@ -65,7 +65,17 @@ def render_error(error: BaseException) -> int:
     click.echo(f"error: {error.message}", err=True)
     if error.hint:
         click.echo(f"  fix: {error.hint}", err=True)
+    if _wants_json():
+        from ghostsync.output import error_json
+
+        dump_json(error_json(error))
     return int(error.exit_code)
+
+
+def _wants_json() -> bool:
+    """Whether the running command was asked for ``--json``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.params.get("as_json"))
 
 
 def handle_errors(command: F) -> F:

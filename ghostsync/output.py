@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ghostsync import planner as p
+from ghostsync.errors import GhostsyncError
 
 if TYPE_CHECKING:
     from ghostsync.apply import Outcome
@@ -98,6 +99,19 @@ def _warnings(result: Result) -> None:
         click.echo(f"error: {error.message}", err=True)
         if error.hint:
             click.echo(f"  fix: {error.hint}", err=True)
+
+
+def error_json(error: GhostsyncError) -> dict[str, Any]:
+    """A run that stopped on an error, for ``--json`` readers."""
+    return {
+        "schema": JSON_SCHEMA,
+        "error": {
+            "kind": type(error).__name__,
+            "message": error.message,
+            "hint": error.hint or None,
+            "exit_code": int(error.exit_code),
+        },
+    }
 
 
 def plan_json(result: Result, site: Site) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 from pathlib import Path
@@ -85,3 +86,17 @@ def test_a_url_with_no_admin_api_exits_5_and_says_which_url(
     assert f"no Ghost Admin API at {fake_ghost.url}{suffix}" in result.output
     hint = "Drop the trailing /ghost/" if suffix == "ghost/" else "address of a Ghost"
     assert hint in result.output
+
+
+def test_json_output_names_a_fatal_error_on_stdout(tmp_path):
+    invoke(tmp_path, "init")
+    env = {"GHOST_URL": f"http://127.0.0.1:{unused_port()}/"}
+    env["GHOST_ADMIN_API_KEY"] = f"{secrets.token_hex(12)}:{secrets.token_hex(32)}"
+
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "plan", "--json"], env=env)
+
+    assert result.exit_code == 5
+    document = json.loads(result.stdout)
+    assert document["schema"] == 1
+    assert document["error"]["exit_code"] == 5
+    assert "127.0.0.1" in document["error"]["message"]
