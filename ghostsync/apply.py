@@ -20,15 +20,21 @@ from typing import Any, Protocol
 
 from ghostsync import planner as p
 from ghostsync.canonical import SiteURL, digest, remote_canonical, remote_fields
-from ghostsync.errors import CollisionError, GhostAPIError, GhostsyncError
-from ghostsync.remote import TagResolver, payload
+from ghostsync.errors import (
+    CollisionError,
+    GhostAPIError,
+    GhostsyncError,
+    InvalidFileError,
+)
+from ghostsync.fields import INCLUDE
+from ghostsync.remote import References, TagResolver, payload
 from ghostsync.source import iso_utc
 from ghostsync.state import Pending, Record, State
 
 # A pending create matches a post created up to this long before it was
 # written, to allow for a client clock ahead of the server's.
 CLOCK_ALLOWANCE = dt.timedelta(minutes=2)
-READ = {"formats": ["lexical"], "include": ["tags"]}
+READ = {"formats": ["lexical"], "include": list(INCLUDE)}
 
 
 class Client(Protocol):
@@ -66,9 +72,12 @@ class Executor:
     site: SiteURL
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     report: Callable[[Outcome], None] = lambda outcome: None
+    refs: References | None = None
 
     def __post_init__(self) -> None:
         self.tags = TagResolver(self.client)
+        if self.refs is None:
+            self.refs = References(self.client)
 
     def run(self, actions: list[p.Action]) -> list[Outcome]:
         outcomes = []
@@ -85,6 +94,9 @@ class Executor:
             return self._dispatch(action)
         except CollisionError:
             return self._conflict(action, self._read(action))
+        except InvalidFileError as error:
+            message = error.message + (f" ({error.hint})" if error.hint else "")
+            return Outcome(action, "failed", message, error=error)
         except GhostAPIError as error:
             error.path = error.path or action.path
             return Outcome(action, "failed", str(error), error=error)
@@ -110,7 +122,7 @@ class Executor:
         )
         self.state.add_pending(pending)
 
-        data = payload(item, self.tags, self.now())
+        data = payload(item, self.tags, self.now(), self._refs)
         html = item.post.body_format == "html"
         post = self.client.create(item.post.kind, data, source_html=html, **READ)
         self._record(item, post)
@@ -144,7 +156,7 @@ class Executor:
         return self._done(action, written, "updated (after a re-read)")
 
     def _write(self, item: p.LocalItem, post_id: str, updated_at: str) -> dict:
-        data = payload(item, self.tags, self.now())
+        data = payload(item, self.tags, self.now(), self._refs)
         data["updated_at"] = updated_at
         html = item.post.body_format == "html"
         return self.client.update(
@@ -215,6 +227,11 @@ class Executor:
         target = self.root / ".ghostsync" / "backups" / stamp / name
         _write_private(target, json.dumps(post, indent=2, sort_keys=True) + "\n")
         return target
+
+    @property
+    def _refs(self) -> References:
+        assert self.refs is not None
+        return self.refs
 
     def _read(self, action: p.Action) -> dict[str, Any]:
         return self.client.read(action.kind, action.remote_id, **READ)

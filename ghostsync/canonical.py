@@ -111,19 +111,66 @@ def remote_fields(post: dict[str, Any], kind: str, site: SiteURL) -> dict[str, A
     """The managed fields of a Ghost post (from the index or a full read)."""
     fields: dict[str, Any] = {}
     for spec in fields_for(kind):
-        if spec.name == "tags":
-            tags = post.get("tags")
-            fields["tags"] = [t["slug"] for t in tags] if tags is not None else None
+        if spec.relation:
+            value = _remote_relation(post, spec.name)
+            if value is not None or not spec.auto:
+                fields[spec.name] = value
             continue
         value = post.get(spec.name)
         if spec.name == "status" and value == "scheduled":
             value = "published"
-        if spec.type == "str" and value == "":
+        if spec.type in ("str", "url") and value == "":
             value = None
         if spec.auto and value is None:
             continue
         fields[spec.name] = value
     return _canonical_values(fields, site)
+
+
+def _remote_relation(post: dict[str, Any], name: str) -> list[str] | None:
+    """Tags and authors as slugs in order; tiers only where they count.
+
+    Ghost lists the tiers of any post, filling them in itself for public,
+    members and paid posts; they are the post's own choice only with
+    ``visibility: tiers``, and their order means nothing.
+    """
+    items = post.get(name)
+    if items is None:
+        return None
+    slugs = [item["slug"] for item in items]
+    if name == "tiers":
+        return sorted(slugs) if post.get("visibility") == "tiers" else None
+    return slugs
+
+
+def remote_refs(post: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """How a file may name the authors and tiers of a post: entry → slug.
+
+    A file names an author by email or slug and a tier by name or slug; the
+    canonical remote form holds slugs. This map lets the two be compared
+    without asking Ghost for its users and tiers.
+    """
+    refs: dict[str, dict[str, str]] = {"authors": {}, "tiers": {}}
+    for author in post.get("authors") or ():
+        refs["authors"][str(author.get("email", "")).lower()] = author["slug"]
+    for tier in post.get("tiers") or ():
+        refs["tiers"][str(tier.get("name", "")).lower()] = tier["slug"]
+    return refs
+
+
+def as_remote(
+    fields: dict[str, Any], refs: dict[str, dict[str, str]] | None
+) -> dict[str, Any]:
+    """Local fields with emails and tier names given as the remote's slugs."""
+    if not refs:
+        return fields
+    result = dict(fields)
+    for name in ("authors", "tiers"):
+        entries = result.get(name)
+        if entries:
+            slugs = [refs.get(name, {}).get(entry, entry) for entry in entries]
+            result[name] = sorted(slugs) if name == "tiers" else slugs
+    return result
 
 
 def remote_body(post: dict[str, Any], site: SiteURL) -> tuple[str, str]:
@@ -156,7 +203,8 @@ def _canonical_values(fields: dict[str, Any], site: SiteURL) -> dict[str, Any]:
     values = {}
     for name, value in fields.items():
         spec = FIELDS.get(name)
-        if spec is not None and spec.type == "str" and isinstance(value, str):
+        text = spec is not None and spec.type in ("str", "url")
+        if text and isinstance(value, str):
             value = site.value(value)
         if isinstance(value, tuple):
             value = list(value)
@@ -164,11 +212,16 @@ def _canonical_values(fields: dict[str, Any], site: SiteURL) -> dict[str, Any]:
     return values
 
 
-def in_sync(local: dict[str, Any], remote: dict[str, Any]) -> bool:
+def in_sync(
+    local: dict[str, Any],
+    remote: dict[str, Any],
+    refs: dict[str, dict[str, str]] | None = None,
+) -> bool:
     """Whether a file and a remote post say the same, without the state.
 
     Only ``markdown`` bodies can be compared directly. A field Ghost fills in
-    itself (the publish date) counts only when the file sets it.
+    itself (the publish date, the authors) counts only when the file sets it.
+    ``refs`` (:func:`remote_refs`) lets an author's email match its slug.
     """
     if local["body_format"] != "markdown" or remote["body_format"] != "markdown":
         return False
@@ -176,19 +229,30 @@ def in_sync(local: dict[str, Any], remote: dict[str, Any]) -> bool:
         return False
 
     remote_values = remote["fields"]
-    for name, value in local["fields"].items():
+    for name, value in as_remote(local["fields"], refs).items():
         if remote_values.get(name) != value:
             return False
     extra = set(remote_values) - set(local["fields"])
     return all(FIELDS[name].auto for name in extra)
 
 
-def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Names of the fields (and ``body``) that differ between two payloads."""
+def changed_fields(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    refs: dict[str, dict[str, str]] | None = None,
+) -> list[str]:
+    """Names of the fields (and ``body``) that differ between two payloads.
+
+    ``new`` is a local payload; with ``refs`` its authors and tiers are read
+    as the slugs ``old`` (a remote payload) holds. Fields Ghost fills in
+    itself count only when ``new`` sets them.
+    """
+    new_fields = as_remote(new["fields"], refs)
     names = sorted(
         name
-        for name in set(old["fields"]) | set(new["fields"])
-        if old["fields"].get(name) != new["fields"].get(name)
+        for name in set(old["fields"]) | set(new_fields)
+        if old["fields"].get(name) != new_fields.get(name)
+        and not (name not in new_fields and FIELDS[name].auto)
     )
     if old["body"] != new["body"] or old["body_format"] != new["body_format"]:
         names.append("body")

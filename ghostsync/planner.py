@@ -67,6 +67,8 @@ class RemotePost:
     created_at: str = ""
     canonical: dict[str, Any] | None = None
     raw: dict[str, Any] | None = None
+    # How a file may name its authors and tiers (email, name → slug).
+    refs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def meta_hash(self) -> str:
@@ -303,7 +305,9 @@ def _tracked(item: LocalItem, record: Record, inputs: Inputs) -> Action:
 
     local_changed = item.hash != record.local_hash
     remote_changed = _remote_changed(remote, record)
-    if remote.canonical is not None and in_sync(item.canonical, remote.canonical):
+    if remote.canonical is not None and in_sync(
+        item.canonical, remote.canonical, remote.refs
+    ):
         stale = (
             local_changed or remote_changed or remote.updated_at != record.updated_at
         )
@@ -357,12 +361,12 @@ def _update(
 
 def _changes_against(item: LocalItem, remote: RemotePost) -> list[str]:
     if remote.canonical is not None:
-        return changed_fields(remote.canonical, item.canonical)
+        return changed_fields(remote.canonical, item.canonical, remote.refs)
 
     # Without the remote body only the fields can be compared; the local
     # hash moved, so when no field differs it is the body.
     index_view = {**item.canonical, "fields": remote.fields}
-    names = changed_fields(index_view, item.canonical)
+    names = changed_fields(index_view, item.canonical, remote.refs)
     return names or ["body"]
 
 
@@ -409,7 +413,9 @@ def _untracked(
     base = _with(base, ADOPT, remote_id=remote.id, remote=remote)
     if _lost_create(item, remote, inputs):
         return _with(base, reason="created by an earlier run that was cut short")
-    if remote.canonical is not None and in_sync(item.canonical, remote.canonical):
+    if remote.canonical is not None and in_sync(
+        item.canonical, remote.canonical, remote.refs
+    ):
         return _with(base, reason="identical post already in Ghost")
     if remote.status == "sent":
         return _with(base, REFUSE, reason="an email-only post of that slug was sent")

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 import ghostsync.body as bodies
-from ghostsync.canonical import SiteURL, remote_canonical, remote_fields
-from ghostsync.fields import index_columns
+from ghostsync.canonical import SiteURL, remote_canonical, remote_fields, remote_refs
+from ghostsync.errors import InvalidFileError
+from ghostsync.fields import INCLUDE, index_columns
 from ghostsync.planner import LocalItem, RemotePost
-from ghostsync.source import iso_utc, slugify_tag
+from ghostsync.source import LocalPost, iso_utc, slugify_tag
 
 KINDS = ("post", "page")
 BATCH = 100
@@ -41,7 +42,7 @@ def fetch_index(client: Client, site: SiteURL) -> dict[str, RemotePost]:
     remote: dict[str, RemotePost] = {}
     for kind in KINDS:
         fields = [*index_columns(kind), "created_at"]
-        for post in client.browse(kind, fields=fields, include=["tags"]):
+        for post in client.browse(kind, fields=fields, include=list(INCLUDE)):
             remote[post["id"]] = to_remote(post, kind, site)
     return remote
 
@@ -57,7 +58,7 @@ def fetch_bodies(
             chunk = wanted[start : start + BATCH]
             query = "id:[" + ",".join(chunk) + "]"
             found = client.browse(
-                kind, filter=query, formats=["lexical"], include=["tags"]
+                kind, filter=query, formats=["lexical"], include=list(INCLUDE)
             )
             for post in found:
                 result[post["id"]] = to_remote(post, kind, site, with_body=True)
@@ -79,6 +80,7 @@ def to_remote(
         created_at=post.get("created_at") or "",
         canonical=remote_canonical(post, kind, site) if with_body else None,
         raw=post if with_body else None,
+        refs=remote_refs(post),
     )
 
 
@@ -106,14 +108,105 @@ class TagResolver:
         return self._ids
 
 
-def payload(item: LocalItem, tags: TagResolver, now: dt.datetime) -> dict[str, Any]:
+class References:
+    """Staff users and tiers, read once and only when a write needs them.
+
+    A file names an author by email (an entry with ``@``) or slug, and a tier
+    by name or slug. Ghost would silently make an unknown author the owner and
+    silently drop a tier it does not know, so both are errors here, found
+    before the write.
+    """
+
+    def __init__(self, client: ResourceReader) -> None:
+        self._client = client
+        self._users: dict[str, str] | None = None
+        self._tiers: dict[str, dict[str, Any]] | None = None
+
+    def check(self, post: LocalPost) -> None:
+        """Raise InvalidFileError if an author or a tier is not in Ghost."""
+        self.authors(post)
+        self.tiers(post)
+
+    def authors(self, post: LocalPost) -> list[dict[str, str]] | None:
+        entries = post.fields.get("authors")
+        if not entries:
+            return None
+        users = self._load_users()
+        unknown = [entry for entry in entries if entry not in users]
+        if unknown:
+            known = sorted(k for k in users if "@" not in k)
+            raise _unknown(post, "authors", "no staff user", unknown, known)
+        return [{"id": users[entry]} for entry in entries]
+
+    def tiers(self, post: LocalPost) -> list[dict[str, str]] | None:
+        entries = post.fields.get("tiers")
+        if not entries:
+            return None
+        tiers = self._load_tiers()
+        unknown = [entry for entry in entries if entry not in tiers]
+        if unknown:
+            known = sorted({t["slug"] for t in tiers.values()})
+            raise _unknown(post, "tiers", "no active paid tier", unknown, known)
+        return [{"id": tiers[entry]["id"]} for entry in entries]
+
+    def _load_users(self) -> dict[str, str]:
+        if self._users is None:
+            users = self._client.browse_resource(
+                "users", fields=["id", "slug", "email"]
+            )
+            self._users = {}
+            for user in users:
+                self._users[user["slug"].lower()] = user["id"]
+                self._users[str(user.get("email", "")).lower()] = user["id"]
+        return self._users
+
+    def _load_tiers(self) -> dict[str, dict[str, Any]]:
+        # Ghost keeps only paid tiers on a post (measured: a free tier sent
+        # with visibility tiers is dropped without an error).
+        if self._tiers is None:
+            tiers = self._client.browse_resource(
+                "tiers", filter="type:paid+active:true"
+            )
+            self._tiers = {}
+            for tier in tiers:
+                self._tiers[tier["slug"].lower()] = tier
+                self._tiers[str(tier.get("name", "")).lower()] = tier
+        return self._tiers
+
+
+def _unknown(
+    post: LocalPost, name: str, what: str, unknown: list[str], known: list[str]
+) -> InvalidFileError:
+    line = post.lines.get(name)
+    where = f"{post.path}:{line}" if line else post.path
+    names = ", ".join(f"'{entry}'" for entry in unknown)
+    return InvalidFileError(
+        f"{where}: '{name}' names {what} {names} in Ghost",
+        path=post.path,
+        line=line,
+        field=name,
+        hint=f"use one of: {', '.join(known) or '(none)'}",
+    )
+
+
+def payload(
+    item: LocalItem,
+    tags: TagResolver,
+    now: dt.datetime,
+    refs: References,
+) -> dict[str, Any]:
     """The body of a create or update for one file, in Ghost's field names."""
     post = item.post
     data: dict[str, Any] = {
-        name: value for name, value in post.fields.items() if name != "tags"
+        name: value
+        for name, value in post.fields.items()
+        if name not in ("tags", "authors", "tiers")
     }
     data["status"] = _status(post.fields, now)
     data["tags"] = _tag_references(item, tags)
+    for name, found in (("authors", refs.authors(post)), ("tiers", refs.tiers(post))):
+        if found is not None:
+            data[name] = found
 
     text = post.body
     if post.body_format == "html":

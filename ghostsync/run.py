@@ -25,10 +25,11 @@ from ghostsync.errors import (
     ConfigError,
     ExitCode,
     GhostsyncError,
+    InvalidFileError,
     SiteError,
     most_severe,
 )
-from ghostsync.remote import fetch_bodies, fetch_index
+from ghostsync.remote import References, fetch_bodies, fetch_index
 from ghostsync.source import LocalScan, scan
 from ghostsync.state import State
 
@@ -43,6 +44,13 @@ class Site:
     url: SiteURL
     tz: dt.tzinfo
     state: State
+    # Staff users and tiers, read at most once a run, only if a write needs them.
+    refs: References | None = None
+
+    def references(self) -> References:
+        if self.refs is None:
+            self.refs = References(self.client)
+        return self.refs
 
 
 @dataclass
@@ -153,7 +161,23 @@ def make_plan(
         inputs = replace(inputs, remote=remote)
 
     warnings = [w for post in local_scan.posts for w in post.warnings]
-    return Result(p.plan(inputs), local_scan, warnings=warnings)
+    plan = _check_references(site, p.plan(inputs))
+    return Result(plan, local_scan, warnings=warnings)
+
+
+def _check_references(site: Site, plan: p.Plan) -> p.Plan:
+    """Posts about to be written whose authors or tiers Ghost does not know
+    become invalid: Ghost would use the owner or drop the tier silently."""
+    actions = []
+    for action in plan.actions:
+        if action.writes and action.local is not None:
+            try:
+                site.references().check(action.local.post)
+            except InvalidFileError as error:
+                reason = error.message + (f" ({error.hint})" if error.hint else "")
+                action = replace(action, name=p.INVALID, reason=reason)
+        actions.append(action)
+    return p.Plan(actions)
 
 
 def push(
@@ -178,7 +202,12 @@ def push(
     actions = [a for a in result.plan.actions if _selected(a, paths)]
     start(sum(1 for a in actions if a.writes))
     executor = Executor(
-        site.client, site.state, site.settings.root, site.url, report=report
+        site.client,
+        site.state,
+        site.settings.root,
+        site.url,
+        report=report,
+        refs=site.references(),
     )
     try:
         result.outcomes = executor.run(actions)

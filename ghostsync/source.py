@@ -46,6 +46,8 @@ class LocalPost:
     tag_names: tuple[str, ...] = ()
     explicit_id: str = ""
     warnings: tuple[str, ...] = ()
+    # The front-matter line of each key, for errors found later (references).
+    lines: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass
@@ -158,6 +160,7 @@ def read_post(
         tag_names=tag_names,
         explicit_id=str(front.data.get("id") or ""),
         warnings=tuple(warnings),
+        lines={ALIASES.get(key, key): line for key, line in front.lines.items()},
     )
 
 
@@ -369,6 +372,7 @@ def _canonical_fields(
             fields[spec.name] = spec.default
 
     _check_status(fields, front, rel)
+    _check_tiers(fields, front, rel)
     return fields
 
 
@@ -378,7 +382,7 @@ def _convert(
     key = _front_key(front, spec.name)
     if value is None:
         return [] if spec.type == "tags" else spec.default
-    if spec.type == "str":
+    if spec.type in ("str", "url"):
         return _check_len(front, rel, spec, _expect_str(front, rel, key, value)) or None
     if spec.type == "bool":
         if not isinstance(value, bool):
@@ -392,6 +396,10 @@ def _convert(
         return "published" if text == "scheduled" else text
     if spec.type == "date":
         return _convert_date(value, front, rel, key, tz)
+    if spec.type == "authors":
+        return _convert_authors(value, front, rel, key)
+    if spec.type == "tiers":
+        return _convert_tiers(value, front, rel, key)
     return _convert_tags(value, front, rel, key)
 
 
@@ -482,6 +490,37 @@ def _convert_tags(value: Any, front: _FrontMatter, rel: str, key: str) -> list[s
     return list(dict.fromkeys(slugs))
 
 
+def _reference_list(value: Any, front: _FrontMatter, rel: str, key: str) -> list:
+    """A list of non-empty texts; one text alone is a list of one."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise _invalid(front, rel, key, f"is {value!r}", f"write {key}: [a, b]")
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise _invalid(front, rel, key, f"holds {item!r}", "each entry is a text")
+    return [item.strip() for item in items]
+
+
+def _convert_authors(value: Any, front: _FrontMatter, rel: str, key: str) -> list[str]:
+    """Staff users: an entry with ``@`` is an email, else a slug; order kept."""
+    entries = _reference_list(value, front, rel, key)
+    if not entries:
+        raise _invalid(
+            front,
+            rel,
+            key,
+            "is empty; Ghost needs at least one author",
+            "remove the key to keep Ghost's default author",
+        )
+    return list(dict.fromkeys(entry.lower() for entry in entries))
+
+
+def _convert_tiers(value: Any, front: _FrontMatter, rel: str, key: str) -> list[str]:
+    """Paid tiers by name or slug; their order means nothing to Ghost."""
+    entries = _reference_list(value, front, rel, key)
+    return sorted({entry.lower() for entry in entries})
+
+
 def slugify_tag(name: str) -> str:
     """The slug Ghost gives a tag name; ``#name`` is internal (``hash-name``)."""
     name = name.strip()
@@ -506,4 +545,26 @@ def _check_status(fields: dict[str, Any], front: _FrontMatter, rel: str) -> None
             "status",
             "is 'sent': email-only posts are read-only",
             "remove the file from the content folder, or exclude it",
+        )
+
+
+def _check_tiers(fields: dict[str, Any], front: _FrontMatter, rel: str) -> None:
+    """``tiers`` goes with ``visibility: tiers``, and only with it."""
+    if "tiers" not in fields:
+        return
+    if fields["visibility"] == "tiers" and not fields["tiers"]:
+        raise _invalid(
+            front,
+            rel,
+            "visibility",
+            "is 'tiers' but no tiers are named",
+            "add tiers: [Name of a paid tier]",
+        )
+    if fields["visibility"] != "tiers" and fields["tiers"]:
+        raise _invalid(
+            front,
+            rel,
+            "tiers",
+            f"names tiers but visibility is '{fields['visibility']}'",
+            "add visibility: tiers, or remove tiers",
         )
