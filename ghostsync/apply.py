@@ -1,30 +1,33 @@
-"""Carrying out a plan: creates, updates and adoptions, each journaled.
+"""Carrying out a plan: creates, updates, adoptions and prunes, each journaled.
 
 Every write keeps Ghost's optimistic lock: an update sends the ``updated_at``
 the state holds. A 409 means the post changed in Ghost; it is read again, and
 if its content still equals what was last synced (a scheduled post went live,
 a re-render) the write is retried once with the new ``updated_at``. Otherwise
 the post is a conflict: its remote version is saved under
-``.ghostsync/conflicts/`` and the run goes on with the other posts.
+``.ghostsync/conflicts/`` and the run goes on with the other posts. Whatever
+is overwritten or deleted in Ghost is first saved to a backup.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ghostsync import planner as p
+from ghostsync.backups import FULL_READ, BackupSet, write_private
 from ghostsync.canonical import SiteURL, digest, remote_canonical, remote_fields
 from ghostsync.errors import (
     CollisionError,
     GhostAPIError,
     GhostsyncError,
     InvalidFileError,
+    NotFoundError,
 )
 from ghostsync.fields import INCLUDE
 from ghostsync.remote import References, TagResolver, payload
@@ -35,6 +38,8 @@ from ghostsync.state import Pending, Record, State
 # written, to allow for a client clock ahead of the server's.
 CLOCK_ALLOWANCE = dt.timedelta(minutes=2)
 READ = {"formats": ["lexical"], "include": list(INCLUDE)}
+# The key of a conflict copy holding what ``ghostsync resolve`` needs.
+CONFLICT_KEY = "ghostsync"
 
 
 class Client(Protocol):
@@ -47,6 +52,8 @@ class Client(Protocol):
     ) -> dict: ...
 
     def read(self, kind: str, post_id: str, **options: Any) -> dict: ...
+
+    def delete(self, kind: str, post_id: str) -> None: ...
 
     def browse_resource(self, resource: str, **options: Any) -> Any: ...
 
@@ -73,11 +80,14 @@ class Executor:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     report: Callable[[Outcome], None] = lambda outcome: None
     refs: References | None = None
+    backups: BackupSet | None = None
 
     def __post_init__(self) -> None:
         self.tags = TagResolver(self.client)
         if self.refs is None:
             self.refs = References(self.client)
+        if self.backups is None:
+            self.backups = BackupSet(self.root, self.state.site_uuid, self.now)
 
     def run(self, actions: list[p.Action]) -> list[Outcome]:
         outcomes = []
@@ -110,6 +120,8 @@ class Executor:
             return self._adopt(action)
         if action.name == p.CONFLICT:
             return self._conflict(action, action.remote.raw if action.remote else None)
+        if action.name == p.DELETED_LOCAL and action.prune:
+            return self._prune(action)
         if action.refresh:
             return self._refresh(action)
         return None
@@ -125,14 +137,15 @@ class Executor:
         data = payload(item, self.tags, self.now(), self._refs)
         html = item.post.body_format == "html"
         post = self.client.create(item.post.kind, data, source_html=html, **READ)
+        if action.record is not None:  # --recreate: the old id is gone
+            self.state.forget(action.record.id)
         self._record(item, post)
         return self._done(action, post, "created")
 
     def _update(self, action: p.Action, post: dict[str, Any] | None = None) -> Outcome:
         item = _local(action)
         if action.overwrite:
-            post = post or self._read(action)
-            self._backup(action, post)
+            post = self._backup(action, "force")
         updated_at = post["updated_at"] if post else _updated_at(action)
         try:
             written = self._write(item, action.remote_id, updated_at)
@@ -168,8 +181,7 @@ class Executor:
         remote = action.remote
         assert remote is not None
         if action.changes:
-            post = remote.raw or self._read(action)
-            self._backup(action, post)
+            post = self._backup(action, "adopt")
             written = self._write(item, remote.id, post["updated_at"])
             self._record(item, written)
             return self._done(action, written, "adopted and updated")
@@ -202,31 +214,84 @@ class Executor:
         )
         return None
 
+    def _prune(self, action: p.Action) -> Outcome:
+        """Delete (or set to draft) a post whose file was removed, backed up first."""
+        record = action.record
+        assert record is not None
+        try:
+            post = self.client.read(action.kind, action.remote_id, **FULL_READ)
+        except NotFoundError:
+            self.state.forget(record.id)
+            return Outcome(action, "done", "already deleted in Ghost; forgotten")
+        if not action.overwrite and self._hash(post, action) != record.remote_hash:
+            return self._conflict(action, post)
+
+        saved = self._save_backup(action, post, "prune")
+        if action.prune == "draft":
+            body = {"status": "draft", "updated_at": post["updated_at"]}
+            self.client.update(action.kind, action.remote_id, body)
+            verb = "set to draft"
+        else:
+            # Deleted meanwhile: the outcome is the same.
+            with contextlib.suppress(NotFoundError):
+                self.client.delete(action.kind, action.remote_id)
+            verb = "deleted in Ghost"
+        self.state.forget(record.id)
+        return Outcome(action, "done", f"{verb} (backup: {saved})")
+
     def _conflict(self, action: p.Action, post: dict[str, Any] | None) -> Outcome:
         where = ""
         if post is not None and action.path:
             where = str(self._save_conflict(action, post).relative_to(self.root))
         local_at = action.record.updated_at if action.record else "?"
         remote_at = post.get("updated_at", "?") if post else "?"
+        if action.local is None:
+            message = (
+                f"file removed, but the post changed in Ghost (last synced"
+                f" {local_at}, Ghost now {remote_at}); Ghost's version is in"
+                f" {where or '(not saved)'}; 'push --prune --force' deletes it"
+                " (backed up first)"
+            )
+            return Outcome(action, "conflict", message)
         message = (
             f"changed on both sides (last synced {local_at}, Ghost now {remote_at});"
             f" Ghost's version is in {where or '(not saved)'};"
             " keep yours with 'push --force' (Ghost's is backed up first), or"
-            " copy what you want from Ghost's version into the file"
+            " copy what you want from Ghost's version into the file and run"
+            f" 'ghostsync resolve {action.path}'"
         )
         return Outcome(action, "conflict", message)
 
     def _save_conflict(self, action: p.Action, post: dict[str, Any]) -> Path:
-        target = self.root / ".ghostsync" / "conflicts" / (action.path + ".json")
-        _write_private(target, json.dumps(post, indent=2, sort_keys=True) + "\n")
+        """Ghost's version as JSON, with what ``resolve`` needs under ``ghostsync``."""
+        target = conflict_path(self.root, action.path)
+        copy = {
+            **post,
+            CONFLICT_KEY: {
+                "site_uuid": self.state.site_uuid,
+                "kind": action.kind,
+                "path": action.path,
+                "updated_at": post.get("updated_at", ""),
+                "remote_hash": self._hash(post, action),
+                "meta_hash": digest(remote_fields(post, action.kind, self.site)),
+                "local_hash": action.local.hash if action.local else "",
+            },
+        }
+        write_private(target, json.dumps(copy, indent=2, sort_keys=True) + "\n")
         return target
 
-    def _backup(self, action: p.Action, post: dict[str, Any]) -> Path:
-        stamp = self.now().strftime("%Y%m%dT%H%M%SZ")
-        name = f"{action.kind}-{post['id']}.json"
-        target = self.root / ".ghostsync" / "backups" / stamp / name
-        _write_private(target, json.dumps(post, indent=2, sort_keys=True) + "\n")
-        return target
+    def _backup(self, action: p.Action, reason: str) -> dict[str, Any]:
+        """Read Ghost's full version, save it, return it (it holds ``updated_at``)."""
+        post = self.client.read(action.kind, action.remote_id, **FULL_READ)
+        self._save_backup(action, post, reason)
+        return post
+
+    def _save_backup(self, action: p.Action, post: dict[str, Any], reason: str) -> str:
+        assert self.backups is not None
+        target = self.backups.save_post(
+            action.kind, post, path=action.path, reason=reason
+        )
+        return self.backups.relative(target)
 
     @property
     def _refs(self) -> References:
@@ -280,8 +345,6 @@ def _updated_at(action: p.Action) -> str:
     return action.remote.updated_at
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+def conflict_path(root: Path, path: str) -> Path:
+    """Where the conflict copy of the file ``path`` goes."""
+    return root / ".ghostsync" / "conflicts" / (path + ".json")

@@ -166,21 +166,71 @@ def _plan_options(command: F) -> F:
     return command
 
 
+def _deletion_options(command: F) -> F:
+    options = [
+        click.option(
+            "--prune",
+            is_flag=True,
+            help='Delete (or, with [push] prune = "draft", unpublish) the posts'
+            " of removed files, backed up first.",
+        ),
+        click.option(
+            "--max-delete",
+            type=click.IntRange(min=0),
+            default=None,
+            help="At most this many deletions (default: [push] max_delete).",
+        ),
+        click.option(
+            "--yes",
+            is_flag=True,
+            help="Allow more than --max-delete, or more than half of a kind.",
+        ),
+        click.option(
+            "--allow-empty",
+            is_flag=True,
+            help="Allow deletions when a content folder is missing or every"
+            " tracked file of a kind is gone.",
+        ),
+        click.option(
+            "--recreate",
+            is_flag=True,
+            help="Create again the posts deleted in Ghost whose file was edited"
+            " (every one among the PATHs named).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _deletions(**flags: Any) -> Any:
+    from ghostsync.run import Deletions
+
+    return Deletions(**flags)
+
+
 @main.command()
 @_plan_options
+@_deletion_options
 @click.option(
     "--exit-code", is_flag=True, help="Exit 4 when there are changes to apply."
 )
 @click.pass_obj
 @handle_errors
-def plan(obj: Context, as_json: bool, adopt: bool, exit_code: bool) -> int:
+def plan(
+    obj: Context,
+    as_json: bool,
+    adopt: bool,
+    exit_code: bool,
+    **deletion_flags: Any,
+) -> int:
     """Show what push would change, without changing anything."""
     from ghostsync import output
     from ghostsync.run import connect, make_plan
 
     settings = obj.settings()
     with connect(settings) as site:
-        result = make_plan(site, adopt=adopt)
+        result = make_plan(site, adopt=adopt, deletions=_deletions(**deletion_flags))
         output.show_plan(
             result, site, as_json=as_json, verbose=obj.verbose, quiet=obj.quiet
         )
@@ -189,6 +239,7 @@ def plan(obj: Context, as_json: bool, adopt: bool, exit_code: bool) -> int:
 
 @main.command()
 @_plan_options
+@_deletion_options
 @click.option(
     "--force", is_flag=True, help="Overwrite edits made in Ghost (backed up)."
 )
@@ -203,6 +254,7 @@ def push(
     force: bool,
     dry_run: bool,
     paths: tuple[Path, ...],
+    **deletion_flags: Any,
 ) -> int:
     """Create and update posts in Ghost from the files that changed."""
     from ghostsync import output
@@ -219,6 +271,7 @@ def push(
                 paths=selected,
                 adopt=adopt,
                 force=force,
+                deletions=_deletions(**deletion_flags),
                 dry_run=dry_run,
                 report=printer,
                 start=printer.start,
@@ -239,11 +292,7 @@ def push(
 def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:
     selected = set()
     for path in paths:
-        absolute = path.resolve()
-        if not absolute.exists():
-            raise GhostsyncError(
-                f"{path} does not exist", hint="name a post file or a content folder"
-            )
+        absolute = path.resolve()  # a removed file may be named, for --prune
         try:
             selected.add(absolute.relative_to(root).as_posix())
         except ValueError:

@@ -29,6 +29,7 @@ SCHEMA: dict[str, set[str]] = {
     "content": {"posts", "pages", "exclude"},
     "defaults": {"status", "timezone", "body_format", "tags"},
     "push": {"max_delete", "prune"},
+    "backups": {"keep", "keep_days"},
 }
 SITE_KEYS = SCHEMA["site"]
 
@@ -51,6 +52,8 @@ class Settings:
     default_tags: tuple[str, ...] = ()
     max_delete: int = 5
     prune: str = "delete"
+    backups_keep: int = 10
+    backups_keep_days: int = 30
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -114,6 +117,7 @@ def load_settings(
     content = data.get("content", {})
     defaults = data.get("defaults", {})
     push = data.get("push", {})
+    backups = data.get("backups", {})
     key_file = site_table.get("key_file")
     settings = Settings(
         root=root,
@@ -130,6 +134,8 @@ def load_settings(
         default_tags=tuple(defaults.get("tags", ())),
         max_delete=push.get("max_delete", 5),
         prune=push.get("prune", "delete"),
+        backups_keep=backups.get("keep", 10),
+        backups_keep_days=backups.get("keep_days", 30),
         environ=env,
     )
     _check_values(settings)
@@ -210,6 +216,8 @@ TYPES: dict[str, tuple[type, str]] = {
     "tags": (list, "a list of tag names"),
     "max_delete": (int, "a whole number"),
     "prune": (str, "text"),
+    "keep": (int, "a whole number"),
+    "keep_days": (int, "a whole number"),
 }
 
 
@@ -222,7 +230,8 @@ def _check_types(data: dict[str, Any]) -> None:
             items_ok = not isinstance(value, list) or all(
                 isinstance(item, str) and item for item in value
             )
-            if not isinstance(value, expected) or not items_ok:
+            wrong_bool = isinstance(value, bool) and expected is not bool
+            if not isinstance(value, expected) or not items_ok or wrong_bool:
                 raise ConfigError(
                     f"{table_name}.{key} in ghostsync.toml is {value!r}",
                     hint=f"it must be {words}",
@@ -246,6 +255,11 @@ def _check_values(settings: Settings) -> None:
         )
     if not isinstance(settings.max_delete, int) or settings.max_delete < 0:
         raise ConfigError("push.max_delete must be a whole number ≥ 0")
+    if settings.backups_keep < 1 or settings.backups_keep_days < 0:
+        raise ConfigError(
+            "backups.keep must be ≥ 1 and backups.keep_days ≥ 0",
+            hint="e.g. keep = 10 (folders) and keep_days = 30",
+        )
     if settings.timezone:
         _check_timezone(settings.timezone)
 

@@ -136,6 +136,7 @@ def _action_json(action: p.Action) -> dict[str, Any]:
         "reason": action.reason,
         "moved_from": action.moved_from or None,
         "old_slug": action.old_slug or None,
+        "prune": action.prune or None,
     }
 
 
@@ -219,6 +220,8 @@ def _push_summary(result: Result) -> str:
     created = sum(1 for o in done if o.action.name == p.CREATE)
     updated = sum(1 for o in done if o.action.name == p.UPDATE)
     adopted = sum(1 for o in done if o.action.name == p.ADOPT)
+    deleted = sum(1 for o in done if o.action.prune == "delete")
+    drafted = sum(1 for o in done if o.action.prune == "draft")
     failed = sum(1 for o in result.outcomes if o.status == "failed")
     conflicts = sum(1 for o in result.outcomes if o.status == "conflict")
     counts = result.plan.count()
@@ -226,6 +229,8 @@ def _push_summary(result: Result) -> str:
         f"{created} created",
         f"{updated} updated",
         f"{adopted} adopted",
+        *([f"{deleted} deleted"] if deleted else []),
+        *([f"{drafted} set to draft"] if drafted else []),
         f"{conflicts} conflicts",
         f"{failed} failed",
         f"{counts.get(p.INVALID, 0)} invalid",

@@ -37,6 +37,8 @@ REMOTE_ONLY = "remote-only"
 INVALID = "invalid"
 
 WRITES = {CREATE, UPDATE, ADOPT}
+# What ``push --prune`` does to a post whose file was removed.
+PRUNE_MODES = ("delete", "draft")
 REMOTE_REASON = "changed in Ghost; push leaves it alone ('push --force' overwrites it)"
 
 
@@ -99,9 +101,13 @@ class Action:
     refresh: bool = False
     # The write replaces an edit made in Ghost (--force, --adopt): back it up.
     overwrite: bool = False
+    # A removed file's post that this push deletes or sets to draft (--prune).
+    prune: str = ""
 
     @property
     def writes(self) -> bool:
+        if self.name == DELETED_LOCAL:
+            return bool(self.prune)
         return self.name in WRITES and not (self.name == ADOPT and not self.changes)
 
 
@@ -110,6 +116,8 @@ class Plan:
     """Every action of a run, in a stable order."""
 
     actions: list[Action] = field(default_factory=list)
+    # Kinds whose side looks emptied, with why: deletions there need --allow-empty.
+    emptied: dict[str, str] = field(default_factory=dict)
 
     def count(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -134,6 +142,22 @@ class Inputs:
     adopt: bool = False
     force: bool = False
     now: str = ""
+    # "delete" or "draft": what to do to a post whose file was removed.
+    prune: str = ""
+    # "edited": recreate posts deleted in Ghost whose file was edited; "all":
+    # every one (a push naming paths); "": report them only.
+    recreate: str = ""
+    # Kinds whose content folder does not exist.
+    missing_dirs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The guards on deletions: how many, and whether a side may look emptied."""
+
+    max_delete: int = 5
+    yes: bool = False
+    allow_empty: bool = False
 
 
 @dataclass
@@ -163,6 +187,11 @@ def wanted_bodies(inputs: Inputs) -> set[str]:
         remote = untracked.get((item.post.kind, item.post.slug))
         if remote is not None:
             wanted.add(remote.id)
+
+    for record in matches.vanished:
+        remote = inputs.remote.get(record.id)
+        if remote is not None and _index_moved(remote, record):
+            wanted.add(record.id)
     return wanted
 
 
@@ -182,7 +211,7 @@ def plan(inputs: Inputs) -> Plan:
 
     actions += [_vanished(record, inputs) for record in matches.vanished]
     actions += _remote_only(inputs, adopted)
-    return Plan(sorted(actions, key=_order))
+    return Plan(sorted(actions, key=_order), emptied=_emptied(inputs, matches))
 
 
 def _order(action: Action) -> tuple[str, str, str]:
@@ -301,7 +330,7 @@ def _tracked(item: LocalItem, record: Record, inputs: Inputs) -> Action:
     remote = inputs.remote.get(record.id)
     base = _base(item, record, remote)
     if remote is None:
-        return _deleted_remotely(base, item, record)
+        return _deleted_remotely(base, item, record, inputs)
 
     local_changed = item.hash != record.local_hash
     remote_changed = _remote_changed(remote, record)
@@ -381,12 +410,20 @@ def _unpublish_problem(item: LocalItem, remote: RemotePost, inputs: Inputs) -> s
     return ""
 
 
-def _deleted_remotely(base: Action, item: LocalItem, record: Record) -> Action:
-    if item.hash != record.local_hash:
-        reason = "deleted in Ghost but edited here; not pushed (remove the file to"
-        reason += " stop tracking it)"
+def _deleted_remotely(
+    base: Action, item: LocalItem, record: Record, inputs: Inputs
+) -> Action:
+    edited = item.hash != record.local_hash
+    if inputs.recreate == "all" or (inputs.recreate == "edited" and edited):
+        reason = "deleted in Ghost; --recreate creates it again as a new post"
+        return _with(base, CREATE, remote_id="", remote=None, reason=reason)
+
+    if edited:
+        reason = "deleted in Ghost but edited here; not pushed ('push --recreate'"
+        reason += " creates it again; remove the file to stop tracking it)"
     else:
-        reason = "deleted in Ghost; remove the file to stop tracking it"
+        reason = "deleted in Ghost; remove the file to stop tracking it ('push"
+        reason += " --recreate PATH' creates it again)"
     return _with(base, DELETED_REMOTE, reason=reason)
 
 
@@ -442,10 +479,7 @@ def _lost_create(item: LocalItem, remote: RemotePost, inputs: Inputs) -> bool:
 
 def _vanished(record: Record, inputs: Inputs) -> Action:
     remote = inputs.remote.get(record.id)
-    reason = "file removed; the post stays in Ghost (push never deletes)"
-    if remote is None:
-        reason = "file removed and post deleted in Ghost; forgotten"
-    return Action(
+    base = Action(
         name=DELETED_LOCAL,
         kind=record.kind,
         slug=record.slug,
@@ -453,9 +487,100 @@ def _vanished(record: Record, inputs: Inputs) -> Action:
         remote_id=record.id,
         remote=remote,
         record=record,
-        reason=reason,
-        refresh=remote is None,
     )
+    if remote is None:
+        reason = "file removed and post deleted in Ghost; forgotten"
+        return _with(base, reason=reason, refresh=True)
+
+    changed = _remote_changed(remote, record)
+    if inputs.prune not in PRUNE_MODES:
+        reason = "file removed; the post stays in Ghost ('push --prune' deletes it)"
+        if changed:
+            reason += "; it also changed in Ghost since the last sync"
+        return _with(base, reason=reason)
+    if changed and not inputs.force:
+        return _with(base, CONFLICT, reason=VANISHED_CONFLICT)
+    return _prune(base, remote, inputs.prune, overwrite=changed)
+
+
+VANISHED_CONFLICT = (
+    "file removed here but changed in Ghost since the last sync; not deleted"
+    " ('push --prune --force' deletes it, backed up first)"
+)
+
+
+def _prune(base: Action, remote: RemotePost, mode: str, overwrite: bool) -> Action:
+    if mode == "delete":
+        reason = "file removed; --prune deletes the post (backed up first)"
+        return _with(base, prune=mode, reason=reason, overwrite=overwrite)
+    if remote.status == "sent":
+        reason = "file removed; an email-only post that was sent cannot become a draft"
+        return _with(base, REFUSE, reason=reason)
+    if remote.status == "draft" and not overwrite:
+        reason = "file removed; already a draft in Ghost, no longer tracked"
+        return _with(base, reason=reason, refresh=True)
+    reason = "file removed; --prune sets the post to draft (backed up first)"
+    return _with(base, prune=mode, reason=reason, overwrite=overwrite)
+
+
+def _emptied(inputs: Inputs, matches: _Matches) -> dict[str, str]:
+    """Kinds whose side looks emptied: the folder is missing or every file gone."""
+    emptied = {kind: f"the {kind} folder is missing" for kind in inputs.missing_dirs}
+    gone = {record.id for record in matches.vanished}
+    for kind in ("post", "page"):
+        tracked = [r for r in inputs.state.records.values() if r.kind == kind]
+        if tracked and kind not in emptied and all(r.id in gone for r in tracked):
+            emptied[kind] = f"every tracked {kind} file is gone"
+    return emptied
+
+
+def guard(plan: Plan, selected: list[Action], state: Snapshot, limits: Limits) -> Plan:
+    """``plan`` with the deletions among ``selected`` refused if over the limits.
+
+    At most ``max_delete`` deletions and never more than half of a kind's
+    tracked posts unless ``yes``; none on a side that looks emptied unless
+    ``allow_empty``. When a limit is crossed every deletion is refused:
+    choosing which ones to keep is not the planner's to guess.
+    """
+    doomed = {id(a) for a in selected if a.name == DELETED_LOCAL and a.prune}
+    if not doomed:
+        return plan
+    chosen = [a for a in selected if id(a) in doomed]
+    problems = _limit_problems(chosen, plan.emptied, state, limits)
+    if not problems:
+        return plan
+
+    reason = "file removed; not deleted: " + "; ".join(problems)
+    actions = [
+        replace(a, name=REFUSE, prune="", reason=reason) if id(a) in doomed else a
+        for a in plan.actions
+    ]
+    return replace(plan, actions=actions)
+
+
+def _limit_problems(
+    doomed: list[Action], emptied: dict[str, str], state: Snapshot, limits: Limits
+) -> list[str]:
+    problems = []
+    if len(doomed) > limits.max_delete and not limits.yes:
+        problems.append(
+            f"{len(doomed)} deletions exceed max_delete {limits.max_delete}"
+            f" ('--max-delete {len(doomed)}' or '--yes' allows them)"
+        )
+    for kind in sorted({a.kind for a in doomed}):
+        count = sum(1 for a in doomed if a.kind == kind)
+        tracked = sum(1 for r in state.records.values() if r.kind == kind)
+        if count * 2 > tracked and not limits.yes:
+            problems.append(
+                f"{count} of {tracked} tracked {kind}s is more than half"
+                " ('--yes' allows it)"
+            )
+        if kind in emptied and not limits.allow_empty:
+            problems.append(
+                f"the {kind} side looks emptied: {emptied[kind]}"
+                " ('--allow-empty' allows it)"
+            )
+    return problems
 
 
 def _remote_only(inputs: Inputs, adopted: Iterable[str]) -> list[Action]:

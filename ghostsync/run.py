@@ -14,11 +14,13 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ghostsync import planner as p
 from ghostsync.apply import Executor, Outcome
+from ghostsync.backups import BackupSet, expire
 from ghostsync.canonical import NO_SITE, SiteURL, digest, local_canonical
 from ghostsync.config import Settings
 from ghostsync.errors import (
@@ -70,11 +72,19 @@ class Result:
         if any(o.status == "failed" for o in self.outcomes):
             codes.append(ExitCode.ERROR)
         conflicts = [a for a in self.plan.actions if a.name == p.CONFLICT]
+        conflicts += [a for a in self.plan.actions if _edited_but_deleted(a)]
         if conflicts or any(o.status == "conflict" for o in self.outcomes):
             codes.append(ExitCode.CONFLICT)
         if pending_is_error and self.plan.pending_changes:
             codes.append(ExitCode.PENDING)
         return most_severe(codes)
+
+
+def _edited_but_deleted(action: p.Action) -> bool:
+    """A post deleted in Ghost whose file was edited: a conflict of sorts."""
+    if action.name != p.DELETED_REMOTE or action.record is None:
+        return False
+    return action.local is not None and action.local.hash != action.record.local_hash
 
 
 @contextmanager
@@ -133,17 +143,38 @@ def validate(settings: Settings) -> LocalScan:
     return result
 
 
+@dataclass(frozen=True)
+class Deletions:
+    """What a run may delete: ``prune`` on, the limits, and recreations."""
+
+    prune: bool = False
+    max_delete: int | None = None  # None: the configured push.max_delete
+    yes: bool = False
+    allow_empty: bool = False
+    recreate: bool = False
+
+    def limits(self, settings: Settings) -> p.Limits:
+        most = settings.max_delete if self.max_delete is None else self.max_delete
+        return p.Limits(max_delete=most, yes=self.yes, allow_empty=self.allow_empty)
+
+
 def make_plan(
     site: Site,
     *,
     adopt: bool = False,
     force: bool = False,
+    deletions: Deletions = Deletions(),
     now: dt.datetime | None = None,
+    paths: set[str] | None = None,
 ) -> Result:
-    """Read both sides and plan; bodies are read only where the plan needs them."""
+    """Read both sides and plan; bodies are read only where the plan needs them.
+
+    Deletions beyond the limits are refused among the actions ``paths``
+    selects (all when None).
+    """
     now = now or dt.datetime.now(dt.UTC)
     items, local_scan = read_local(site.settings, site.url, site.tz)
-    _check_folders(site, local_scan)
+    _check_folders(site, local_scan, deletions.allow_empty)
     remote = fetch_index(site.client, site.url)
     inputs = p.Inputs(
         local=items,
@@ -153,6 +184,9 @@ def make_plan(
         adopt=adopt,
         force=force,
         now=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        prune=site.settings.prune if deletions.prune else "",
+        recreate=_recreate_mode(deletions, paths),
+        missing_dirs=tuple(local_scan.missing_dirs),
     )
 
     wanted = p.wanted_bodies(inputs)
@@ -160,8 +194,11 @@ def make_plan(
         remote = fetch_bodies(site.client, remote, wanted, site.url)
         inputs = replace(inputs, remote=remote)
 
-    warnings = [w for post in local_scan.posts for w in post.warnings]
     plan = _check_references(site, p.plan(inputs))
+    selected = [a for a in plan.actions if _selected(a, paths)]
+    limits = deletions.limits(site.settings)
+    plan = p.guard(plan, selected, inputs.state, limits)
+    warnings = [w for post in local_scan.posts for w in post.warnings]
     return Result(plan, local_scan, warnings=warnings)
 
 
@@ -177,7 +214,13 @@ def _check_references(site: Site, plan: p.Plan) -> p.Plan:
                 reason = error.message + (f" ({error.hint})" if error.hint else "")
                 action = replace(action, name=p.INVALID, reason=reason)
         actions.append(action)
-    return p.Plan(actions)
+    return replace(plan, actions=actions)
+
+
+def _recreate_mode(deletions: Deletions, paths: set[str] | None) -> str:
+    if not deletions.recreate:
+        return ""
+    return "all" if paths else "edited"
 
 
 def push(
@@ -186,6 +229,7 @@ def push(
     paths: set[str] | None = None,
     adopt: bool = False,
     force: bool = False,
+    deletions: Deletions = Deletions(),
     dry_run: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
     start: Callable[[int], None] = lambda writes: None,
@@ -195,7 +239,8 @@ def push(
     ``start`` is told how many writes are about to be made, ``report`` hears
     the outcome of each action as it finishes.
     """
-    result = make_plan(site, adopt=adopt, force=force)
+    result = make_plan(site, adopt=adopt, force=force, deletions=deletions, paths=paths)
+    _check_selection(site.settings.root, result.plan, paths)
     if dry_run:
         return result
 
@@ -214,11 +259,28 @@ def push(
     except GhostsyncError:
         site.state.fold()
         raise
+    finally:
+        expire_backups(site.settings, executor.backups)
     return result
 
 
-def _check_folders(site: Site, local_scan: LocalScan) -> None:
+def expire_backups(settings: Settings, backups: BackupSet | None) -> list[str]:
+    """After a run that wrote a backup, remove the old ones (``[backups]``)."""
+    if backups is None or backups.folder is None:
+        return []
+    return expire(
+        settings.root,
+        keep=settings.backups_keep,
+        keep_days=settings.backups_keep_days,
+        now=backups.now(),
+        spare=backups.folder,
+    )
+
+
+def _check_folders(site: Site, local_scan: LocalScan, allow_empty: bool) -> None:
     """A missing content folder with synced posts is a mistake, not deletions."""
+    if allow_empty:
+        return
     for kind in local_scan.missing_dirs:
         synced = [r for r in site.state.records.values() if r.kind == kind]
         if synced:
@@ -226,7 +288,21 @@ def _check_folders(site: Site, local_scan: LocalScan) -> None:
             raise ConfigError(
                 f"the {kind} folder {folder} does not exist, but {len(synced)}"
                 f" {kind}s were synced from {synced[0].path.rsplit('/', 1)[0]}/",
-                hint="check [content] in ghostsync.toml",
+                hint="check [content] in ghostsync.toml; if the folder was removed"
+                " on purpose, '--allow-empty' plans its posts as removed files",
+            )
+
+
+def _check_selection(root: Path, plan: p.Plan, paths: set[str] | None) -> None:
+    """A path named that does not exist must be a removed file the plan knows."""
+    for selected in sorted(paths or ()):
+        if (root / selected).exists():
+            continue
+        if not any(_selected(a, {selected}) for a in plan.actions):
+            raise GhostsyncError(
+                f"{selected} is neither a post file nor a content folder, nor a"
+                " removed file ghostsync tracked",
+                hint="name a post file or a content folder",
             )
 
 
