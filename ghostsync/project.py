@@ -30,8 +30,12 @@ body_format = "markdown"  # or "html"
 tags = []
 
 [push]
-max_delete = 5
-prune = "delete"          # or "draft"
+max_delete = 5            # push --prune deletes at most this many (--max-delete, --yes)
+prune = "delete"          # or "draft": push --prune unpublishes instead
+
+[backups]
+keep = 10                 # the newest backup folders always kept...
+keep_days = 30            # ...and any younger than this
 """
 
 GITIGNORE_LINES = [

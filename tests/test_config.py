@@ -99,6 +99,8 @@ def test_bad_body_format_is_an_error(tmp_path):
         '[site]\nurl = "https://e/"\n[content]\nexclude = "README.md"\n',
         '[site]\nurl = "https://e/"\n[content]\nposts = ["a"]\n',
         '[site]\nurl = "https://e/"\n[defaults]\ntags = "News"\n',
+        '[site]\nurl = "https://e/"\n[push]\nmax_delete = true\n',
+        '[site]\nurl = "https://e/"\n[backups]\nkeep = "10"\n',
     ],
 )
 def test_wrong_types_are_config_errors(tmp_path, text):
@@ -108,3 +110,16 @@ def test_wrong_types_are_config_errors(tmp_path, text):
         load_settings(root, environ={})
 
     assert caught.value.hint.startswith("it must be")
+
+
+def test_backup_retention_keys(tmp_path):
+    root = config(
+        tmp_path, '[site]\nurl = "https://e/"\n[backups]\nkeep = 3\nkeep_days = 7\n'
+    )
+
+    settings = load_settings(root, environ={})
+
+    assert (settings.backups_keep, settings.backups_keep_days) == (3, 7)
+    config(tmp_path, '[site]\nurl = "https://e/"\n[backups]\nkeep = 0\n')
+    with pytest.raises(ConfigError, match="backups.keep"):
+        load_settings(root, environ={})
