@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ghostsync.errors import GhostsyncError
+from ghostsync.fields import INCLUDE
 
 STAMP = "%Y%m%dT%H%M%SZ"
 STAMP_NAME = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
 MANIFEST = "manifest.jsonl"
 # What a post backup reads: everything a restore needs to write it again.
-FULL_READ = {"formats": ["lexical", "html"], "include": ["tags", "authors"]}
+FULL_READ = {"formats": ["lexical", "html"], "include": list(INCLUDE)}
 
 
 @dataclass(frozen=True)
