@@ -15,11 +15,12 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from ghostsync import planner as p
+from ghostsync import refs as localrefs
 from ghostsync.backups import FULL_READ, BackupSet, write_private
 from ghostsync.canonical import SiteURL, digest, remote_canonical, remote_fields
 from ghostsync.errors import (
@@ -33,6 +34,7 @@ from ghostsync.fields import INCLUDE
 from ghostsync.remote import References, TagResolver, payload
 from ghostsync.source import iso_utc
 from ghostsync.state import Pending, Record, State
+from ghostsync.uploads import Uploader
 
 # A pending create matches a post created up to this long before it was
 # written, to allow for a client clock ahead of the server's.
@@ -81,6 +83,10 @@ class Executor:
     report: Callable[[Outcome], None] = lambda outcome: None
     refs: References | None = None
     backups: BackupSet | None = None
+    uploader: Uploader | None = None
+    # Posts written with a link to a post that had no URL yet: written again
+    # at the end of the run, once every post of the run has its URL.
+    _relink: list[tuple[p.Action, dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tags = TagResolver(self.client)
@@ -88,14 +94,22 @@ class Executor:
             self.refs = References(self.client)
         if self.backups is None:
             self.backups = BackupSet(self.root, self.state.site_uuid, self.now)
+        if self.uploader is None:
+            client: Any = self.client
+            self.uploader = Uploader(client, self.state, self.root, self.site)
 
     def run(self, actions: list[p.Action]) -> list[Outcome]:
         outcomes = []
-        for action in actions:
+        for action in targets_first(actions):
             outcome = self.apply(action)
             if outcome is not None:
                 outcomes.append(outcome)
                 self.report(outcome)
+        for action, post in self._relink:
+            failed = self._write_again(action, post)
+            if failed is not None:
+                outcomes.append(failed)
+                self.report(failed)
         return outcomes
 
     def apply(self, action: p.Action) -> Outcome | None:
@@ -134,12 +148,13 @@ class Executor:
         )
         self.state.add_pending(pending)
 
-        data = payload(item, self.tags, self.now(), self._refs)
+        sendable, complete = self._sendable(item)
+        data = payload(sendable, self.tags, self.now(), self._refs)
         html = item.post.body_format == "html"
         post = self.client.create(item.post.kind, data, source_html=html, **READ)
         if action.record is not None:  # --recreate: the old id is gone
             self.state.forget(action.record.id)
-        self._record(item, post)
+        self._written(action, item, post, complete)
         return self._done(action, post, "created")
 
     def _update(self, action: p.Action, post: dict[str, Any] | None = None) -> Outcome:
@@ -148,11 +163,11 @@ class Executor:
             post = self._backup(action, "force")
         updated_at = post["updated_at"] if post else _updated_at(action)
         try:
-            written = self._write(item, action.remote_id, updated_at)
+            written, complete = self._write(item, action.remote_id, updated_at)
         except CollisionError:
             return self._retry_after_collision(action)
 
-        self._record(item, written)
+        self._written(action, item, written, complete)
         return self._done(action, written, "updated")
 
     def _retry_after_collision(self, action: p.Action) -> Outcome:
@@ -164,17 +179,53 @@ class Executor:
         if not unchanged:
             return self._conflict(action, current)
 
-        written = self._write(_local(action), action.remote_id, current["updated_at"])
-        self._record(_local(action), written)
+        item = _local(action)
+        written, complete = self._write(item, action.remote_id, current["updated_at"])
+        self._written(action, item, written, complete)
         return self._done(action, written, "updated (after a re-read)")
 
-    def _write(self, item: p.LocalItem, post_id: str, updated_at: str) -> dict:
-        data = payload(item, self.tags, self.now(), self._refs)
+    def _write(
+        self, item: p.LocalItem, post_id: str, updated_at: str
+    ) -> tuple[dict, bool]:
+        sendable, complete = self._sendable(item)
+        data = payload(sendable, self.tags, self.now(), self._refs)
         data["updated_at"] = updated_at
         html = item.post.body_format == "html"
-        return self.client.update(
+        written = self.client.update(
             item.post.kind, post_id, data, source_html=html, **READ
         )
+        return written, complete
+
+    def _sendable(self, item: p.LocalItem) -> tuple[p.LocalItem, bool]:
+        """The item with its references as Ghost URLs (uploading what is new).
+
+        ``complete`` is False when a linked post has no URL yet.
+        """
+        if not item.refs:
+            return item, True
+        assert self.uploader is not None
+        urls, complete = self.uploader.urls(item)
+        return replace(item, post=localrefs.apply_urls(item.post, urls)), complete
+
+    def _written(
+        self, action: p.Action, item: p.LocalItem, post: dict[str, Any], complete: bool
+    ) -> None:
+        """Record a write; a post with a link still to resolve is written again."""
+        self._record(item, post, complete)
+        assert self.uploader is not None
+        if post.get("url"):
+            self.uploader.post_urls[item.path] = post["url"]
+        if not complete:
+            self._relink.append((action, post))
+
+    def _write_again(self, action: p.Action, post: dict[str, Any]) -> Outcome | None:
+        item = _local(action)
+        try:
+            written, complete = self._write(item, post["id"], post["updated_at"])
+        except GhostsyncError as error:
+            return Outcome(action, "failed", f"links not updated: {error}", error=error)
+        self._record(item, written, complete)
+        return None
 
     def _adopt(self, action: p.Action) -> Outcome:
         item = _local(action)
@@ -182,8 +233,8 @@ class Executor:
         assert remote is not None
         if action.changes:
             post = self._backup(action, "adopt")
-            written = self._write(item, remote.id, post["updated_at"])
-            self._record(item, written)
+            written, complete = self._write(item, remote.id, post["updated_at"])
+            self._written(action, item, written, complete)
             return self._done(action, written, "adopted and updated")
 
         self._record(item, remote.raw or self._read(action))
@@ -304,7 +355,11 @@ class Executor:
     def _hash(self, post: dict[str, Any], action: p.Action) -> str:
         return digest(remote_canonical(post, action.kind, self.site))
 
-    def _record(self, item: p.LocalItem, post: dict[str, Any]) -> None:
+    def _record(
+        self, item: p.LocalItem, post: dict[str, Any], complete: bool = True
+    ) -> None:
+        """Remember a write; an incomplete one (a link left to resolve) keeps no
+        local hash, so the next run writes the post again if this one stops."""
         kind = item.post.kind
         previous = self.state.records.get(post["id"])
         self.state.put(
@@ -314,7 +369,7 @@ class Executor:
                 path=item.path,
                 slug=post.get("slug", item.post.slug),
                 updated_at=post["updated_at"],
-                local_hash=item.hash,
+                local_hash=item.hash if complete else "",
                 remote_hash=digest(remote_canonical(post, kind, self.site)),
                 meta_hash=digest(remote_fields(post, kind, self.site)),
                 body_format=item.post.body_format,
@@ -331,6 +386,37 @@ class Executor:
                 f" '{action.local.post.slug}' (set slug: {slug} to keep it)"
             )
         return Outcome(action, "done", message, url=post.get("url", ""))
+
+
+def targets_first(actions: list[p.Action]) -> list[p.Action]:
+    """``actions`` with each write after the writes of the posts it links to.
+
+    In a cycle the first remaining write goes first; its link is filled in
+    by a second write at the end of the run.
+    """
+    writing = {a.path for a in actions if a.writes}
+    remaining = list(actions)
+    ordered: list[p.Action] = []
+    done: set[str] = set()
+    while remaining:
+        ready = [a for a in remaining if _links(a, writing) <= done]
+        for action in ready or remaining[:1]:
+            ordered.append(action)
+            done.add(action.path)
+            remaining.remove(action)
+    return ordered
+
+
+def _links(action: p.Action, writing: set[str]) -> set[str]:
+    if action.local is None or not action.writes:
+        return set()
+    return {
+        ref.path
+        for ref in action.local.refs
+        if ref.endpoint == localrefs.POST
+        and ref.path in writing
+        and ref.path != action.path
+    }
 
 
 def _local(action: p.Action) -> p.LocalItem:

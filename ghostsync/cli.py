@@ -215,6 +215,11 @@ def _deletions(**flags: Any) -> Any:
 @click.option(
     "--exit-code", is_flag=True, help="Exit 4 when there are changes to apply."
 )
+@click.option(
+    "--verify-images",
+    is_flag=True,
+    help="Check that uploaded files still answer on the site.",
+)
 @click.pass_obj
 @handle_errors
 def plan(
@@ -222,6 +227,7 @@ def plan(
     as_json: bool,
     adopt: bool,
     exit_code: bool,
+    verify_images: bool,
     **deletion_flags: Any,
 ) -> int:
     """Show what push would change, without changing anything."""
@@ -230,7 +236,12 @@ def plan(
 
     settings = obj.settings()
     with connect(settings) as site:
-        result = make_plan(site, adopt=adopt, deletions=_deletions(**deletion_flags))
+        result = make_plan(
+            site,
+            adopt=adopt,
+            verify_images=verify_images,
+            deletions=_deletions(**deletion_flags),
+        )
         output.show_plan(
             result, site, as_json=as_json, verbose=obj.verbose, quiet=obj.quiet
         )
@@ -244,6 +255,11 @@ def plan(
     "--force", is_flag=True, help="Overwrite edits made in Ghost (backed up)."
 )
 @click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
+@click.option(
+    "--verify-images",
+    is_flag=True,
+    help="Check that uploaded files still answer on the site; upload missing ones.",
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
 @handle_errors
@@ -253,6 +269,7 @@ def push(
     adopt: bool,
     force: bool,
     dry_run: bool,
+    verify_images: bool,
     paths: tuple[Path, ...],
     **deletion_flags: Any,
 ) -> int:
@@ -273,6 +290,7 @@ def push(
                 force=force,
                 deletions=_deletions(**deletion_flags),
                 dry_run=dry_run,
+                verify_images=verify_images,
                 report=printer,
                 start=printer.start,
             )

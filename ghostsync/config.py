@@ -22,11 +22,13 @@ CONFIG_NAME = "ghostsync.toml"
 DEFAULT_KEY_ENV = "GHOST_ADMIN_API_KEY"
 BODY_FORMATS = ("markdown", "html")
 STATUSES = ("draft", "published")
+# Ghost-CLI's nginx accepts request bodies up to 50 MB; stay well below it.
+DEFAULT_MAX_UPLOAD_MB = 20
 
 # Every key the file may hold, by table; used to name the nearest valid key.
 SCHEMA: dict[str, set[str]] = {
     "site": {"url", "key_env", "key_file"},
-    "content": {"posts", "pages", "exclude"},
+    "content": {"posts", "pages", "exclude", "max_upload_mb"},
     "defaults": {"status", "timezone", "body_format", "tags"},
     "push": {"max_delete", "prune"},
     "backups": {"keep", "keep_days"},
@@ -46,6 +48,7 @@ class Settings:
     posts_dir: str = "content/posts"
     pages_dir: str = "content/pages"
     exclude: tuple[str, ...] = ("**/_drafts/**", "**/README.md")
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     default_status: str = "draft"
     timezone: str = ""
     body_format: str = "markdown"
@@ -128,6 +131,7 @@ def load_settings(
         posts_dir=content.get("posts", "content/posts"),
         pages_dir=content.get("pages", "content/pages"),
         exclude=tuple(content.get("exclude", Settings.exclude)),
+        max_upload_mb=content.get("max_upload_mb", DEFAULT_MAX_UPLOAD_MB),
         default_status=defaults.get("status", "draft"),
         timezone=defaults.get("timezone", ""),
         body_format=defaults.get("body_format", "markdown"),
@@ -203,7 +207,7 @@ def _site_table(data: dict[str, Any], site: str) -> dict[str, Any]:
     return {**data.get("site", {}), **sites[site]}
 
 
-TYPES: dict[str, tuple[type, str]] = {
+TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
     "url": (str, "text"),
     "key_env": (str, "text"),
     "key_file": (str, "text"),
@@ -215,6 +219,7 @@ TYPES: dict[str, tuple[type, str]] = {
     "body_format": (str, "text"),
     "tags": (list, "a list of tag names"),
     "max_delete": (int, "a whole number"),
+    "max_upload_mb": ((int, float), "a number of megabytes"),
     "prune": (str, "text"),
     "keep": (int, "a whole number"),
     "keep_days": (int, "a whole number"),
@@ -260,6 +265,8 @@ def _check_values(settings: Settings) -> None:
             "backups.keep must be ≥ 1 and backups.keep_days ≥ 0",
             hint="e.g. keep = 10 (folders) and keep_days = 30",
         )
+    if isinstance(settings.max_upload_mb, bool) or settings.max_upload_mb <= 0:
+        raise ConfigError("content.max_upload_mb must be a number above 0")
     if settings.timezone:
         _check_timezone(settings.timezone)
 

@@ -14,10 +14,12 @@ import click
 
 from ghostsync import planner as p
 from ghostsync.errors import GhostsyncError
+from ghostsync.refs import human_size
 
 if TYPE_CHECKING:
     from ghostsync.apply import Outcome
     from ghostsync.run import Result, Site
+    from ghostsync.state import Upload
 
 JSON_SCHEMA = 1
 SYMBOLS = {
@@ -89,7 +91,24 @@ def show_plan(
         for action in result.plan.actions:
             if _shown(action, verbose):
                 click.echo(action_line(action))
-    click.echo(summary_line(result.plan))
+        for upload in result.uploads:
+            click.echo(upload_line(upload))
+    click.echo(summary_line(result.plan) + uploads_summary(result.uploads))
+
+
+def upload_line(upload: Upload) -> str:
+    """``^ upload  images  content/posts/img/a.png  12.3 KB``."""
+    endpoint = upload.key.partition(":")[0]
+    line = f"^ upload           {endpoint:<6} {upload.path}  {human_size(upload.size)}"
+    return line + (f" → {upload.url}" if upload.url else "")
+
+
+def uploads_summary(uploads: list[Upload], verb: str = "to upload") -> str:
+    if not uploads:
+        return ""
+    total = human_size(sum(u.size for u in uploads))
+    files = "file" if len(uploads) == 1 else "files"
+    return f" {len(uploads)} {files} {verb} ({total})."
 
 
 def _warnings(result: Result) -> None:
@@ -122,6 +141,18 @@ def plan_json(result: Result, site: Site) -> dict[str, Any]:
         "summary": result.plan.count(),
         "warnings": result.warnings,
         "outcomes": [_outcome_json(o) for o in result.outcomes],
+        "uploads": [_upload_json(u) for u in result.uploads],
+    }
+
+
+def _upload_json(upload: Upload) -> dict[str, Any]:
+    endpoint, _, digest = upload.key.partition(":")
+    return {
+        "path": upload.path,
+        "endpoint": endpoint,
+        "size": upload.size,
+        "sha256": digest.removeprefix("sha256:"),
+        "url": upload.url or None,
     }
 
 
@@ -212,7 +243,10 @@ def show_push(
     for action in result.plan.actions:
         if id(action) not in reported and _shown(action, verbose):
             click.echo(action_line(action))
-    click.echo(_push_summary(result))
+    if verbose:
+        for upload in result.uploads:
+            click.echo(upload_line(upload))
+    click.echo(_push_summary(result) + uploads_summary(result.uploads, "uploaded"))
 
 
 def _push_summary(result: Result) -> str:

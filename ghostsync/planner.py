@@ -49,10 +49,22 @@ class LocalItem:
     post: LocalPost
     canonical: dict[str, Any]
     hash: str
+    # Local references (``ghostsync.refs.Ref``): images, media, files, links.
+    refs: tuple[Any, ...] = ()
+    # The canonical payload with every reference replaced by its Ghost URL,
+    # when all are known (uploaded, link targets in Ghost); else None.
+    sent: dict[str, Any] | None = None
+    # Uploaded files whose URL no longer resolves (``--verify-images``).
+    missing: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
         return self.post.path
+
+    @property
+    def comparable(self) -> dict[str, Any] | None:
+        """What Ghost holds when it is in step with the file (None: unknown)."""
+        return self.sent if self.refs else self.canonical
 
 
 @dataclass(frozen=True)
@@ -334,14 +346,15 @@ def _tracked(item: LocalItem, record: Record, inputs: Inputs) -> Action:
 
     local_changed = item.hash != record.local_hash
     remote_changed = _remote_changed(remote, record)
-    if remote.canonical is not None and in_sync(
-        item.canonical, remote.canonical, remote.refs
-    ):
+    if remote.canonical is not None and _in_sync(item, remote):
         stale = (
             local_changed or remote_changed or remote.updated_at != record.updated_at
         )
         return _with(base, UNCHANGED, refresh=stale or bool(base.moved_from))
 
+    if not local_changed and not remote_changed and item.missing:
+        reason = "uploaded again, missing in Ghost: " + ", ".join(item.missing)
+        return _with(base, UPDATE, changes=("uploads",), reason=reason)
     if not local_changed and not remote_changed:
         return _with(base, UNCHANGED, refresh=bool(base.moved_from))
     if local_changed and not remote_changed:
@@ -388,9 +401,18 @@ def _update(
     return _with(base, UPDATE, changes=tuple(changes), reason=reason)
 
 
+def _in_sync(item: LocalItem, remote: RemotePost) -> bool:
+    comparable = item.comparable
+    if comparable is None or item.missing or remote.canonical is None:
+        return False
+    return in_sync(comparable, remote.canonical, remote.refs)
+
+
 def _changes_against(item: LocalItem, remote: RemotePost) -> list[str]:
     if remote.canonical is not None:
-        return changed_fields(remote.canonical, item.canonical, remote.refs)
+        local = item.comparable or item.canonical
+        names = changed_fields(remote.canonical, local, remote.refs)
+        return names or (["uploads"] if item.refs else [])
 
     # Without the remote body only the fields can be compared; the local
     # hash moved, so when no field differs it is the body.
@@ -450,9 +472,7 @@ def _untracked(
     base = _with(base, ADOPT, remote_id=remote.id, remote=remote)
     if _lost_create(item, remote, inputs):
         return _with(base, reason="created by an earlier run that was cut short")
-    if remote.canonical is not None and in_sync(
-        item.canonical, remote.canonical, remote.refs
-    ):
+    if remote.canonical is not None and _in_sync(item, remote):
         return _with(base, reason="identical post already in Ghost")
     if remote.status == "sent":
         return _with(base, REFUSE, reason="an email-only post of that slug was sent")

@@ -22,6 +22,7 @@ key_env = "GHOST_ADMIN_API_KEY"
 posts = "content/posts"
 pages = "content/pages"
 exclude = ["**/_drafts/**", "**/README.md"]
+# max_upload_mb = 20       # images, media and files a post refers to
 
 [defaults]
 status = "draft"          # or "published"

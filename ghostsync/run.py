@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ghostsync import planner as p
+from ghostsync import refs as localrefs
 from ghostsync.apply import Executor, Outcome
 from ghostsync.backups import BackupSet, expire
 from ghostsync.canonical import NO_SITE, SiteURL, digest, local_canonical
@@ -33,7 +34,8 @@ from ghostsync.errors import (
 )
 from ghostsync.remote import References, fetch_bodies, fetch_index
 from ghostsync.source import LocalScan, scan
-from ghostsync.state import State
+from ghostsync.state import State, Upload
+from ghostsync.uploads import Uploader, absolute, known_urls
 
 
 @dataclass
@@ -63,6 +65,13 @@ class Result:
     scan: LocalScan
     outcomes: list[Outcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Files a push would upload (or did), each once; a plan makes none
+    # (``url`` is empty until it is uploaded).
+    uploads: list[Upload] = field(default_factory=list)
+    # Ghost's URL of each synced file's post, by path: what links become.
+    post_urls: dict[str, str] = field(default_factory=dict)
+    # Cache keys of uploads whose URL is gone (``--verify-images``).
+    missing: set[str] = field(default_factory=set)
 
     def exit_code(self, pending_is_error: bool = False) -> ExitCode:
         codes = []
@@ -125,12 +134,17 @@ def read_local(
 ) -> tuple[list[p.LocalItem], LocalScan]:
     """Every valid file as a planner item, and the scan with its errors."""
     result = scan(settings, tz)
+    posts = {post.path: post for post in result.posts}
+    found = localrefs.collect(settings, result)
     items = []
     for post in result.posts:
         canonical = local_canonical(
             post.kind, post.fields, post.body, post.body_format, site_url
         )
-        items.append(p.LocalItem(post, canonical, digest(canonical)))
+        post_refs = found.get(post.path, ())
+        if post_refs:
+            canonical["refs"] = localrefs.canonical_refs(post_refs, posts)
+        items.append(p.LocalItem(post, canonical, digest(canonical), refs=post_refs))
     return items, result
 
 
@@ -164,6 +178,7 @@ def make_plan(
     adopt: bool = False,
     force: bool = False,
     deletions: Deletions = Deletions(),
+    verify_images: bool = False,
     now: dt.datetime | None = None,
     paths: set[str] | None = None,
 ) -> Result:
@@ -171,11 +186,17 @@ def make_plan(
 
     Deletions beyond the limits are refused among the actions ``paths``
     selects (all when None).
+
+    ``verify_images`` checks that every cached upload the files refer to still
+    answers on the site; a post with a missing one is planned as an update.
     """
     now = now or dt.datetime.now(dt.UTC)
     items, local_scan = read_local(site.settings, site.url, site.tz)
     _check_folders(site, local_scan, deletions.allow_empty)
     remote = fetch_index(site.client, site.url)
+    post_urls = _post_urls(site.state, remote)
+    missing = _missing_uploads(site, items) if verify_images else set()
+    items = [_with_urls(site, item, post_urls, missing) for item in items]
     inputs = p.Inputs(
         local=items,
         invalid=local_scan.errors,
@@ -199,7 +220,15 @@ def make_plan(
     limits = deletions.limits(site.settings)
     plan = p.guard(plan, selected, inputs.state, limits)
     warnings = [w for post in local_scan.posts for w in post.warnings]
-    return Result(plan, local_scan, warnings=warnings)
+    uploads = _planned_uploads(plan, paths, site.state, missing)
+    return Result(
+        plan,
+        local_scan,
+        warnings=warnings,
+        uploads=uploads,
+        post_urls=post_urls,
+        missing=missing,
+    )
 
 
 def _check_references(site: Site, plan: p.Plan) -> p.Plan:
@@ -223,6 +252,63 @@ def _recreate_mode(deletions: Deletions, paths: set[str] | None) -> str:
     return "all" if paths else "edited"
 
 
+def _post_urls(state: State, remote: dict[str, p.RemotePost]) -> dict[str, str]:
+    urls = {}
+    for record in state.records.values():
+        post = remote.get(record.id)
+        if post is not None and post.url:
+            urls[record.path] = post.url
+    return urls
+
+
+def _with_urls(
+    site: Site, item: p.LocalItem, post_urls: dict[str, str], missing: set[str]
+) -> p.LocalItem:
+    """``item`` with its payload as sent, when every reference's URL is known."""
+    if not item.refs:
+        return item
+    gone = tuple(
+        r.path for r in item.refs if r.endpoint != localrefs.POST and r.key in missing
+    )
+    urls = known_urls(item, site.state.uploads, post_urls, site.url)
+    if urls is None:
+        return replace(item, missing=gone)
+    post = localrefs.apply_urls(item.post, urls)
+    sent = local_canonical(
+        post.kind, post.fields, post.body, post.body_format, site.url
+    )
+    return replace(item, sent=sent, missing=gone)
+
+
+def _missing_uploads(site: Site, items: list[p.LocalItem]) -> set[str]:
+    """Cache keys of the files the posts use whose URL no longer answers."""
+    keys = {r.key for item in items for r in item.refs if r.endpoint != localrefs.POST}
+    missing = set()
+    for key in sorted(keys):
+        upload = site.state.uploads.get(key)
+        if upload is not None and not site.client.exists(
+            absolute(upload.url, site.url)
+        ):
+            missing.add(key)
+    return missing
+
+
+def _planned_uploads(
+    plan: p.Plan, paths: set[str] | None, state: State, missing: set[str]
+) -> list[Upload]:
+    """The files the plan's writes need that Ghost does not have yet, each once."""
+    planned: dict[str, Upload] = {}
+    for action in plan.actions:
+        if not action.writes or action.local is None or not _selected(action, paths):
+            continue
+        for ref in action.local.refs:
+            if ref.endpoint == localrefs.POST:
+                continue
+            if ref.key not in state.uploads or ref.key in missing:
+                planned.setdefault(ref.key, Upload(ref.key, "", ref.path, ref.size))
+    return list(planned.values())
+
+
 def push(
     site: Site,
     *,
@@ -231,21 +317,35 @@ def push(
     force: bool = False,
     deletions: Deletions = Deletions(),
     dry_run: bool = False,
+    verify_images: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
     start: Callable[[int], None] = lambda writes: None,
 ) -> Result:
     """Plan, then create and update what changed locally (unless ``dry_run``).
 
     ``start`` is told how many writes are about to be made, ``report`` hears
-    the outcome of each action as it finishes.
+    the outcome of each action as it finishes. Files are uploaded only for
+    the posts being written, and never on a dry run.
     """
-    result = make_plan(site, adopt=adopt, force=force, deletions=deletions, paths=paths)
+    result = make_plan(
+        site,
+        adopt=adopt,
+        force=force,
+        deletions=deletions,
+        paths=paths,
+        verify_images=verify_images,
+    )
     _check_selection(site.settings.root, result.plan, paths)
     if dry_run:
         return result
 
+    for key in sorted(result.missing):
+        site.state.forget_upload(key)
     actions = [a for a in result.plan.actions if _selected(a, paths)]
     start(sum(1 for a in actions if a.writes))
+    uploader = Uploader(
+        site.client, site.state, site.settings.root, site.url, dict(result.post_urls)
+    )
     executor = Executor(
         site.client,
         site.state,
@@ -253,6 +353,7 @@ def push(
         site.url,
         report=report,
         refs=site.references(),
+        uploader=uploader,
     )
     try:
         result.outcomes = executor.run(actions)
@@ -261,6 +362,7 @@ def push(
         raise
     finally:
         expire_backups(site.settings, executor.backups)
+        result.uploads = list(uploader.uploaded)
     return result
 
 

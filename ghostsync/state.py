@@ -49,12 +49,27 @@ class Pending:
     at: str
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file uploaded to Ghost: its cache key (endpoint and content hash) and URL.
+
+    ``url`` is site-relative (``__GHOST_URL__/content/...``) when the file is
+    on the site itself, so a new port or domain keeps the cache valid.
+    """
+
+    key: str
+    url: str
+    path: str
+    size: int
+
+
 @dataclass
 class Snapshot:
     """The state as the planner sees it: plain data, no files."""
 
     records: dict[str, Record] = field(default_factory=dict)
     pending: dict[str, Pending] = field(default_factory=dict)
+    uploads: dict[str, Upload] = field(default_factory=dict)
 
 
 class State:
@@ -97,6 +112,19 @@ class State:
         self._append({"op": "pending", "pending": asdict(pending)})
         self.snapshot.pending[pending.path] = pending
 
+    @property
+    def uploads(self) -> dict[str, Upload]:
+        return self.snapshot.uploads
+
+    def put_upload(self, upload: Upload) -> None:
+        self._append({"op": "upload", "upload": asdict(upload)})
+        self.uploads[upload.key] = upload
+
+    def forget_upload(self, key: str) -> None:
+        if key in self.uploads:
+            self._append({"op": "forget-upload", "key": key})
+            self.uploads.pop(key, None)
+
     def drop_pending(self, path: str) -> None:
         if path in self.snapshot.pending:
             self._append({"op": "drop", "path": path})
@@ -105,7 +133,13 @@ class State:
     def fold(self) -> None:
         """Write the state file from memory and remove the journal."""
         self.close()
-        if self.records or self.snapshot.pending or self.path.exists():
+        snapshot = self.snapshot
+        if (
+            snapshot.records
+            or snapshot.pending
+            or snapshot.uploads
+            or self.path.exists()
+        ):
             _write_atomic(self.path, _render(self.site_uuid, self.snapshot))
         self.journal_path.unlink(missing_ok=True)
 
@@ -141,6 +175,9 @@ def _read_state(path: Path) -> Snapshot:
         elif "pending" in entry:
             pending = Pending(**entry["pending"])
             snapshot.pending[pending.path] = pending
+        elif "upload" in entry:
+            upload = Upload(**entry["upload"])
+            snapshot.uploads[upload.key] = upload
         else:
             record = _record(path, number, entry)
             snapshot.records[record.id] = record
@@ -204,6 +241,11 @@ def _apply_entry(snapshot: Snapshot, entry: dict[str, Any]) -> None:
         snapshot.pending[pending.path] = pending
     elif op == "drop":
         snapshot.pending.pop(entry["path"], None)
+    elif op == "upload":
+        upload = Upload(**entry["upload"])
+        snapshot.uploads[upload.key] = upload
+    elif op == "forget-upload":
+        snapshot.uploads.pop(entry["key"], None)
 
 
 def _render(site_uuid: str, snapshot: Snapshot) -> str:
@@ -212,6 +254,9 @@ def _render(site_uuid: str, snapshot: Snapshot) -> str:
         lines.append(json.dumps(asdict(snapshot.records[post_id]), sort_keys=True))
     for path in sorted(snapshot.pending):
         lines.append(json.dumps({"pending": asdict(snapshot.pending[path])}))
+    for key in sorted(snapshot.uploads):
+        upload = asdict(snapshot.uploads[key])
+        lines.append(json.dumps({"upload": upload}, sort_keys=True))
     return "\n".join(lines) + "\n"
 
 

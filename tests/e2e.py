@@ -32,6 +32,14 @@ class CountingClient:
         self.writes.append(("update", post_id))
         return self._client.update(kind, post_id, post, **options)
 
+    def upload(self, endpoint: str, path: Path, **options: Any) -> dict:
+        self.writes.append(("upload", f"{endpoint}:{path.name}"))
+        return self._client.upload(endpoint, path, **options)
+
+    @property
+    def uploads(self) -> list[str]:
+        return [what for verb, what in self.writes if verb == "upload"]
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 

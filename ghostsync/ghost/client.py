@@ -442,16 +442,23 @@ class GhostClient:
         return self._paginate(f"{resource}/", params)
 
     def upload(
-        self, endpoint: str, path: Path, *, ref: str | None = None
+        self,
+        endpoint: str,
+        path: Path,
+        *,
+        ref: str | None = None,
+        content_type: str | None = None,
     ) -> dict[str, Any]:
         """Upload a file to ``images``, ``media`` or ``files``; Ghost's answer item.
 
-        A lost answer is followed by one more upload: at worst Ghost keeps an
-        unused copy of the file, never a second post.
+        Sent as multipart ``file`` (with ``content_type``, else a guess from
+        the name) and ``ref``. A lost answer is followed by one more upload: at
+        worst Ghost keeps an unused copy of the file, never a second post.
         """
         if endpoint not in UPLOAD_ENDPOINTS:
             raise ValueError(f"unknown upload endpoint {endpoint!r}")
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        guessed = mimetypes.guess_type(path.name)[0]
+        mime = content_type or guessed or "application/octet-stream"
         files = {"file": (path.name, path.read_bytes(), mime)}
         data = {"ref": ref} if ref is not None else None
 
@@ -461,6 +468,38 @@ class GhostClient:
             return item
 
         return self._write("POST", f"{endpoint}/upload/", send, None, "")
+
+    def exists(self, url: str) -> bool:
+        """Whether a file URL of the site answers (HEAD, redirects followed).
+
+        Only a 404 or 410 counts as gone; any other failure is raised, so a
+        site that is down never makes ghostsync upload everything again.
+        """
+        try:
+            response = self._session.head(
+                url,
+                timeout=(self.options.connect_timeout, self.options.read_timeout),
+                allow_redirects=True,
+            )
+        except requests.RequestException as exc:
+            raise UnreachableError(
+                f"No answer from {url}: {_describe(exc, self.options.read_timeout)}",
+                hint="Check that the site is up; --verify-images needs it.",
+                method="HEAD",
+                url=url,
+            ) from None
+        self.stats.count("HEAD", 0)
+        log.debug("HEAD %s -> %s", url, response.status_code)
+        if response.status_code in (404, 410):
+            return False
+        if response.status_code >= 400:
+            raise GhostAPIError(
+                f"HEAD {url}: HTTP {response.status_code}",
+                status=response.status_code,
+                method="HEAD",
+                url=url,
+            )
+        return True
 
     # -- verification of writes with an unknown outcome ----------------------
 
