@@ -361,6 +361,8 @@ class Executor:
         """Remember a write; an incomplete one (a link left to resolve) keeps no
         local hash, so the next run writes the post again if this one stops."""
         kind = item.post.kind
+        # The post is in sync now: a conflict copy left for it is out of date.
+        conflict_path(self.root, item.path).unlink(missing_ok=True)
         previous = self.state.records.get(post["id"])
         self.state.put(
             Record(

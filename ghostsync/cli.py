@@ -307,6 +307,36 @@ def push(
     return result.exit_code()
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+@handle_errors
+def resolve(obj: Context, paths: tuple[Path, ...]) -> int:
+    """Take hand-merged files as the new base after a conflict.
+
+    Ghost's version at the conflict (in .ghostsync/conflicts/) becomes the
+    last-synced one, so the next push sends the file over it.
+    """
+    from ghostsync.resolve import resolve as run_resolve
+    from ghostsync.run import connect
+
+    settings = obj.settings()
+    with connect(settings) as site:
+        for rel in sorted(_relative_paths(settings.root, paths)):
+            done = run_resolve(site, rel)
+            click.echo(
+                f"resolved {rel}: Ghost's version of {done.updated_at} is the base;"
+                " 'ghostsync push' sends the file"
+            )
+            if done.unchanged:
+                click.echo(
+                    f"warning: {rel} is as it was when the conflict was found; push"
+                    " replaces Ghost's edit with it",
+                    err=True,
+                )
+    return ExitCode.OK
+
+
 def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:
     selected = set()
     for path in paths:
