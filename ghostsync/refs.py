@@ -344,13 +344,15 @@ def _failer(post: LocalPost, found: _Found, root: Path) -> Callable[..., None]:
 
 def _file_line(path: Path, found: _Found) -> int | None:
     """The line of the file that holds the target (the body's own numbering
-    misses the front matter and a title taken from the body)."""
+    misses the front matter and a title taken from the body): the first
+    line at or after the body's that spells it."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
     spellings = {found.target, unquote(found.target), html.escape(found.target)}
-    for number, text in enumerate(lines, start=1):
+    first = found.line or 1  # the body's line: the file's is never earlier
+    for number, text in enumerate(lines[first - 1 :], start=first):
         if any(spelling in text for spelling in spellings):
             return number
     return None

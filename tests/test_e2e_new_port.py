@@ -1,4 +1,5 @@
-"""A site keeps its identity when its local Ghost comes back on another port."""
+"""A site keeps its identity when its local Ghost comes back on another port:
+no post is written and no file uploaded again."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from ghostsync import planner as p
 from ghostsync.localghost_setup import read_env, seed_from_template
 
 from .e2e import Project
+from .files import png
 from .realghost import new_data_dir
 
 pytestmark = pytest.mark.ghost
@@ -30,6 +32,8 @@ def test_restart_on_another_port_plans_no_change(own_ghost, tmp_path):
     project = Project(
         tmp_path / "blog", env["GHOST_URL"], env["GHOST_ADMIN_API_KEY"], "port-"
     )
+    project.write("content/posts/pic.png", png())
+    project.post("other", "Other", "![local](pic.png) [links](links.md)\n")
     project.post(
         "links", "Links", "See [about](/about/) and ![x](/content/images/x.png).\n"
     )
@@ -45,4 +49,4 @@ def test_restart_on_another_port_plans_no_change(own_ghost, tmp_path):
 
     assert counting.writes == []
     ours = [a for a in result.plan.actions if a.path]
-    assert [a.name for a in ours] == [p.UNCHANGED]
+    assert [a.name for a in ours] == [p.UNCHANGED, p.UNCHANGED]

@@ -91,7 +91,8 @@ def test_images_and_links_are_uploaded_once_and_sent_as_ghost_urls(project):
     ]
     new_text = card_text(remote_post(project, "pics"))
     assert new_text != text
-    assert [u for u in IMAGE.findall(new_text) if u not in images]  # c's new URL
+    [new_c] = [u for u in IMAGE.findall(new_text) if u not in images]
+    assert re.search(r"/c-\d+\.png$", new_c)  # Ghost renames, never overwrites
 
 
 def test_a_fresh_clone_with_the_state_plans_nothing_and_uploads_nothing(
@@ -250,3 +251,17 @@ def test_verify_images_uploads_again_a_file_deleted_from_ghost(project, real_gho
     assert [o.action.name for o in result.outcomes] == [p.UPDATE]
     new_url = URL.findall(card_text(remote_post(project, "verify")))[0]
     assert fetch(new_url).status_code == 200  # the freed name may be reused
+
+
+def test_html_format_sends_the_uploaded_urls_to_ghosts_image_card(project):
+    project.write("content/posts/h.png", png((3, 3, 3)))
+    project.post("html", "Html", "Text.\n\n![alt](h.png)\n", body_format="html")
+
+    project.push()
+
+    lexical = json.loads(remote_post(project, "html")["lexical"])
+    [image] = [n for n in lexical["root"]["children"] if n["type"] == "image"]
+    assert "/content/images/" in image["src"] and image["alt"] == "alt"
+    counting = project.client()
+    project.push(client=counting)
+    assert counting.writes == []

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from click.testing import CliRunner
 
 from ghostsync import refs
+from ghostsync.cli import main
 from ghostsync.config import offline_settings
 from ghostsync.source import scan
 from ghostsync.state import State, Upload
@@ -88,7 +90,11 @@ def test_collect_checks_and_hashes_and_turns_bad_posts_invalid(tmp_path):
     found = refs.collect(settings, result)
 
     [ref] = found["content/posts/ok.md"]
-    assert (ref.endpoint, ref.path, ref.size) == ("images", "content/images/a.png", len(png()))
+    assert (ref.endpoint, ref.path, ref.size) == (
+        "images",
+        "content/images/a.png",
+        len(png()),
+    )
     assert ref.digest.startswith("sha256:")
     [error] = result.errors
     assert error.path == "content/posts/bad.md" and error.line == 5
@@ -120,3 +126,15 @@ def test_uploads_are_kept_in_the_state_file(tmp_path):
     again.forget_upload(upload.key)
     again.close()
     assert State.open(tmp_path, "uuid-1").uploads == {}  # from the journal
+
+
+def test_validate_reports_a_missing_image_offline(tmp_path):
+    write(tmp_path, "ghostsync.toml", '[site]\nurl = "http://127.0.0.1/"\n')
+    write(tmp_path, "content/posts/a.md", "---\ntitle: A\n---\n\n![x](gone.png)\n")
+
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "validate"])
+
+    assert result.exit_code == 1
+    assert "content/posts/a.md:5: the reference 'gone.png' does not exist" in (
+        result.output
+    )
