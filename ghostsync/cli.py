@@ -47,7 +47,7 @@ class Context:
             environ = {**read_env_file(self.env_file), **environ}
         root = find_root(self.project or Path.cwd())
         if offline:
-            return offline_settings(root, environ)
+            return offline_settings(root, environ, site=self.site)
         return load_settings(root, site=self.site, environ=environ)
 
 

@@ -146,11 +146,16 @@ def load_settings(
     return settings
 
 
-def offline_settings(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings for commands that need no site (``validate``): URL may be absent."""
+def offline_settings(
+    root: Path, environ: Mapping[str, str] | None = None, site: str = ""
+) -> Settings:
+    """Settings for commands that need no site (``validate``): URL may be absent.
+
+    A named site is still checked, so a typo in ``--site`` fails here too.
+    """
     env = dict(os.environ if environ is None else environ)
     env.setdefault("GHOST_URL", "http://127.0.0.1/")
-    return load_settings(root, environ=env)
+    return load_settings(root, site=site, environ=env)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -100,3 +100,12 @@ def test_json_output_names_a_fatal_error_on_stdout(tmp_path):
     assert document["schema"] == 1
     assert document["error"]["exit_code"] == 5
     assert "127.0.0.1" in document["error"]["message"]
+
+
+def test_validate_checks_the_named_site_exists(tmp_path):
+    invoke(tmp_path, "init")
+
+    result = invoke(tmp_path, "--site", "prodution", "validate")
+
+    assert result.exit_code == 5
+    assert "prodution" in result.output
