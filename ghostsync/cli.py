@@ -337,6 +337,64 @@ def resolve(obj: Context, paths: tuple[Path, ...]) -> int:
     return ExitCode.OK
 
 
+@main.command()
+@click.argument("backup", required=False)
+@click.argument("entries", nargs=-1)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a post or file that exists with other content (backed up first).",
+)
+@click.pass_obj
+@handle_errors
+def restore(
+    obj: Context, backup: str | None, entries: tuple[str, ...], force: bool
+) -> int:
+    """List the backups, or restore one (all of it, or the ENTRIES named).
+
+    An ENTRY is a slug, a file path, a Ghost id or a file of the backup. A
+    deleted post is created again; an existing one is replaced only with --force.
+    """
+    from ghostsync.backups import list_backups
+    from ghostsync.restore import find_backup
+    from ghostsync.restore import restore as run_restore
+    from ghostsync.run import connect
+
+    if backup is None:
+        settings = obj.settings(offline=True)
+        _list_backups(list_backups(settings.root))
+        return ExitCode.OK
+
+    settings = obj.settings()
+    with connect(settings) as site:
+        done = run_restore(
+            site, find_backup(site, backup), entries, force=force, report=_restored
+        )
+    refused = any(r.status == "refused" for r in done)
+    return ExitCode.ERROR if refused else ExitCode.OK
+
+
+def _list_backups(backups: list[Any]) -> None:
+    if not backups:
+        click.echo("no backups in .ghostsync/backups/")
+        return
+    for backup in backups:
+        click.echo(f"{backup.name}  ({len(backup.entries)} entries)")
+        for entry in backup.entries:
+            what = entry.kind if entry.what == "post" else "file"
+            where = entry.path or "-"
+            reason = f"  ({entry.reason})" if entry.reason else ""
+            click.echo(f"  {what:<4} {entry.slug or '-'}  {where}{reason}")
+
+
+def _restored(restored: Any) -> None:
+    entry = restored.entry
+    line = f"{restored.status:<9} {entry.slug or entry.path}: {restored.message}"
+    if restored.url:
+        line += f" → {restored.url}"
+    click.echo(line, err=restored.status == "refused")
+
+
 def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:
     selected = set()
     for path in paths:
