@@ -23,6 +23,7 @@ from ghostsync import planner as p
 from ghostsync import refs as localrefs
 from ghostsync.backups import FULL_READ, BackupSet, write_private
 from ghostsync.canonical import SiteURL, digest, remote_canonical, remote_fields
+from ghostsync.crashpoint import crash_point
 from ghostsync.errors import (
     CollisionError,
     GhostAPIError,
@@ -152,6 +153,7 @@ class Executor:
         data = payload(sendable, self.tags, self.now(), self._refs)
         html = item.post.body_format == "html"
         post = self.client.create(item.post.kind, data, source_html=html, **READ)
+        crash_point("created")
         if action.record is not None:  # --recreate: the old id is gone
             self.state.forget(action.record.id)
         self._written(action, item, post, complete)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ghostsync.crashpoint import crash_point
 from ghostsync.errors import StateError
 
 SCHEMA = 1
@@ -140,7 +141,9 @@ class State:
             or snapshot.uploads
             or self.path.exists()
         ):
-            _write_atomic(self.path, _render(self.site_uuid, self.snapshot))
+            text = _render(self.site_uuid, self.snapshot)
+            _write_atomic(self.path, text, self.journal_path.parent)
+        crash_point("fold")
         self.journal_path.unlink(missing_ok=True)
 
     def close(self) -> None:
@@ -152,9 +155,11 @@ class State:
         if self._journal is None:
             self.journal_path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = self.journal_path.open("a", encoding="utf-8")
+        crash_point("journal-before")
         self._journal.write(json.dumps(entry, sort_keys=True) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
+        crash_point("journal-after")
 
 
 def _read_state(path: Path) -> Snapshot:
@@ -260,14 +265,24 @@ def _render(site_uuid: str, snapshot: Snapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, scratch: Path) -> None:
+    """Replace ``path`` by ``text``; the temporary file lies in ``scratch``.
+
+    The scratch folder is git-ignored, so a temporary file that a killed run
+    leaves behind is never committed with the state; the next fold of that
+    site removes it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".jsonl")
+    scratch.mkdir(parents=True, exist_ok=True)
+    for stale in scratch.glob(f".{path.stem}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=scratch, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        crash_point("fold")
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

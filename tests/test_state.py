@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ghostsync.crashpoint import VARIABLE, crash_point
 from ghostsync.errors import StateError
 from ghostsync.state import Pending, Record, State
 
@@ -86,3 +87,23 @@ def test_other_sites_have_their_own_file(tmp_path):
     other = State.open(tmp_path, "another-site")
 
     assert other.records == {}
+
+
+def test_crash_point_is_inert_unless_asked_for_exactly(monkeypatch):
+    monkeypatch.delenv(VARIABLE, raising=False)
+    crash_point("created")
+    for value in ("", "created", "created:x", "created:-1", "fold:0", ":0", "x:0:0"):
+        monkeypatch.setenv(VARIABLE, value)
+        crash_point("created")  # still alive: none of these names this pass
+
+
+def test_a_killed_fold_leaves_no_temporary_file_in_the_state_folder(tmp_path):
+    state = State(tmp_path, "site")
+    state.put(record("1"))
+    leftover = state.journal_path.parent / ".site.abc123.tmp"
+    leftover.write_text("half a state")
+
+    state.fold()
+
+    assert [p.name for p in state.path.parent.iterdir()] == ["site.jsonl"]
+    assert not leftover.exists()
