@@ -308,6 +308,29 @@ def push(
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_obj
+@handle_errors
+def diff(obj: Context, as_json: bool, paths: tuple[Path, ...]) -> int:
+    """Show, per field and for the body, how files and Ghost differ.
+
+    Without PATHs: every post push would write or that changed in Ghost.
+    Lines marked - are Ghost's, + the file's (what push would send).
+    """
+    from ghostsync import output
+    from ghostsync.diff import diff as run_diff
+    from ghostsync.run import connect
+
+    settings = obj.settings()
+    selected = _relative_paths(settings.root, paths) if paths else None
+    with connect(settings) as site:
+        result, diffs = run_diff(site, selected)
+    output.show_diff(diffs, as_json=as_json)
+    return result.exit_code()
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 @handle_errors

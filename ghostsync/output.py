@@ -271,3 +271,70 @@ def _push_summary(result: Result) -> str:
         f"{counts.get(p.UNCHANGED, 0)} unchanged",
     ]
     return "Push: " + ", ".join(parts) + "."
+
+
+def show_diff(diffs: list[Any], *, as_json: bool) -> None:
+    """Print ``ghostsync diff``: per post, which side moved, fields, body."""
+    if as_json:
+        data = {"schema": JSON_SCHEMA, "posts": [_diff_json(d) for d in diffs]}
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+
+    for post_diff in diffs:
+        for line in diff_lines(post_diff):
+            click.echo(line)
+    if not diffs:
+        click.echo("No differences.")
+
+
+def diff_lines(post_diff: Any) -> list[str]:
+    lines = [action_line(post_diff.action)]
+    since = _since_text(post_diff.since)
+    if since:
+        lines.append(f"  since the last sync ({post_diff.since.synced_at}): {since}")
+    for name, ghost, file in post_diff.fields:
+        lines.append(f"  {name}:")
+        lines.append(f"    Ghost: {json.dumps(ghost, ensure_ascii=False)}")
+        lines.append(f"    file:  {json.dumps(file, ensure_ascii=False)}")
+    if post_diff.note and post_diff.note != post_diff.action.reason:
+        lines.append(f"  {post_diff.note}")
+    if post_diff.body:
+        lines.append("  body:")
+        lines += [f"    {line}" for line in post_diff.body]
+    if post_diff.action.local is not None and post_diff.same and not post_diff.note:
+        lines.append("  no differences")
+    return lines
+
+
+def _since_text(since: Any) -> str:
+    if since.file is None:
+        return ""
+    file = "file changed" if since.file else "file unchanged"
+    if since.ghost is None:
+        ghost = "Ghost unknown"
+    elif not since.ghost:
+        ghost = "Ghost unchanged"
+    elif since.ghost_fields:
+        ghost = "Ghost changed (fields)"
+    else:
+        ghost = "Ghost changed (body only)"
+    return f"{file}, {ghost}"
+
+
+def _diff_json(post_diff: Any) -> dict[str, Any]:
+    since = post_diff.since
+    return {
+        **_action_json(post_diff.action),
+        "since_last_sync": {
+            "synced_updated_at": since.synced_at or None,
+            "file_changed": since.file,
+            "ghost_changed": since.ghost,
+            "ghost_fields_changed": since.ghost_fields,
+        },
+        "fields": {
+            name: {"ghost": ghost, "file": file}
+            for name, ghost, file in post_diff.fields
+        },
+        "body_diff": "\n".join(post_diff.body),
+        "note": post_diff.note,
+    }

@@ -335,7 +335,7 @@ def push(
         paths=paths,
         verify_images=verify_images,
     )
-    _check_selection(site.settings.root, result.plan, paths)
+    check_selection(site.settings.root, result.plan, paths)
     if dry_run:
         return result
 
@@ -395,7 +395,7 @@ def _check_folders(site: Site, local_scan: LocalScan, allow_empty: bool) -> None
             )
 
 
-def _check_selection(root: Path, plan: p.Plan, paths: set[str] | None) -> None:
+def check_selection(root: Path, plan: p.Plan, paths: set[str] | None) -> None:
     """A path named that does not exist must be a removed file the plan knows."""
     for selected in sorted(paths or ()):
         if (root / selected).exists():
