@@ -143,6 +143,10 @@ class Executor:
 
     def _create(self, action: p.Action) -> Outcome:
         item = _local(action)
+        if action.record is not None:
+            # --recreate: the old id is gone. Forgotten first, so a run cut
+            # short after the create finds it through the pending line.
+            self.state.forget(action.record.id)
         at = self.now() - CLOCK_ALLOWANCE
         pending = Pending(
             item.path, item.post.kind, item.post.slug, item.hash, iso_utc(at)
@@ -154,8 +158,6 @@ class Executor:
         html = item.post.body_format == "html"
         post = self.client.create(item.post.kind, data, source_html=html, **READ)
         crash_point("created")
-        if action.record is not None:  # --recreate: the old id is gone
-            self.state.forget(action.record.id)
         self._written(action, item, post, complete)
         return self._done(action, post, "created")
 

@@ -11,7 +11,7 @@ import pytest
 from ghostsync import planner as p
 from ghostsync.backups import list_backups
 
-from .e2e import Project, mine
+from .e2e import CountingClient, Project, mine
 
 pytestmark = pytest.mark.ghost
 
@@ -76,7 +76,7 @@ def test_removed_file_is_reported_and_deleted_only_with_prune(project):
 def _prune(**flags):
     from ghostsync.run import Deletions
 
-    return Deletions(prune=True, **flags)
+    return Deletions(**{"prune": True, **flags})
 
 
 def test_prune_beyond_max_delete_and_half_is_refused(project):
@@ -176,3 +176,26 @@ def test_post_deleted_in_ghost_while_edited_needs_recreate(project):
         new["id"],
         path,
     )
+
+
+def test_recreate_cut_short_after_the_create_is_adopted_not_duplicated(project):
+    synced(project, 1)
+    project.client().delete("post", in_ghost(project, "p0")["id"])
+    project.post("p0", "Post 0, edited")
+
+    class DiesAfterCreate(CountingClient):
+        def create(self, kind, post, **options):
+            super().create(kind, post, **options)
+            raise KeyboardInterrupt  # the process died before the state write
+
+    with pytest.raises(KeyboardInterrupt):
+        project.push(
+            client=DiesAfterCreate(project.client()._client),
+            deletions=_prune(prune=False, recreate=True),
+        )
+
+    [adopted] = mine(project.plan(), project.prefix)
+    assert adopted.name == p.ADOPT
+    project.push()
+    assert in_ghost(project, "p0")["title"] == "Post 0, edited"
+    assert project.client().find_by_slug("post", project.slug("p0") + "-2") is None
