@@ -460,3 +460,12 @@ _add_local_group()
 
 def dump_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+def _add_commands() -> None:
+    from ghostsync.cli_pull import pull
+
+    main.add_command(pull)
+
+
+_add_commands()

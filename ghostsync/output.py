@@ -186,9 +186,10 @@ class OutcomePrinter:
     # Fewer writes than this finish too fast for a bar to help.
     BAR_FROM = 5
 
-    def __init__(self, *, as_json: bool, quiet: bool) -> None:
+    def __init__(self, *, as_json: bool, quiet: bool, label: str = "pushing") -> None:
         self.as_json = as_json
         self.quiet = quiet
+        self.label = label
         self._progress: Any = None
         self._task: Any = None
 
@@ -199,7 +200,7 @@ class OutcomePrinter:
         from rich.progress import Progress
 
         self._progress = Progress(console=Console(stderr=True), transient=True)
-        self._task = self._progress.add_task("pushing", total=writes)
+        self._task = self._progress.add_task(self.label, total=writes)
         self._progress.start()
 
     def stop(self) -> None:

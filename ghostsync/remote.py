@@ -48,9 +48,17 @@ def fetch_index(client: Client, site: SiteURL) -> dict[str, RemotePost]:
 
 
 def fetch_bodies(
-    client: Client, remote: dict[str, RemotePost], ids: set[str], site: SiteURL
+    client: Client,
+    remote: dict[str, RemotePost],
+    ids: set[str],
+    site: SiteURL,
+    formats: tuple[str, ...] = ("lexical",),
 ) -> dict[str, RemotePost]:
-    """``remote`` with the canonical payload filled in for ``ids``."""
+    """``remote`` with the canonical payload filled in for ``ids``.
+
+    Pull adds ``html`` to ``formats``: a post that is not one Markdown card is
+    converted from it.
+    """
     result = dict(remote)
     for kind in KINDS:
         wanted = sorted(i for i in ids if i in remote and remote[i].kind == kind)
@@ -58,7 +66,7 @@ def fetch_bodies(
             chunk = wanted[start : start + BATCH]
             query = "id:[" + ",".join(chunk) + "]"
             found = client.browse(
-                kind, filter=query, formats=["lexical"], include=list(INCLUDE)
+                kind, filter=query, formats=list(formats), include=list(INCLUDE)
             )
             for post in found:
                 result[post["id"]] = to_remote(post, kind, site, with_body=True)

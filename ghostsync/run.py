@@ -181,6 +181,8 @@ def make_plan(
     verify_images: bool = False,
     now: dt.datetime | None = None,
     paths: set[str] | None = None,
+    formats: tuple[str, ...] = ("lexical",),
+    more_bodies: Callable[[p.Inputs], set[str]] | None = None,
 ) -> Result:
     """Read both sides and plan; bodies are read only where the plan needs them.
 
@@ -189,6 +191,9 @@ def make_plan(
 
     ``verify_images`` checks that every cached upload the files refer to still
     answers on the site; a post with a missing one is planned as an update.
+
+    ``more_bodies`` names further posts whose bodies a caller needs (pull
+    --all: every untracked one), read in ``formats`` with the others.
     """
     now = now or dt.datetime.now(dt.UTC)
     items, local_scan = read_local(site.settings, site.url, site.tz)
@@ -211,8 +216,10 @@ def make_plan(
     )
 
     wanted = p.wanted_bodies(inputs)
+    if more_bodies is not None:
+        wanted |= more_bodies(inputs)
     if wanted:
-        remote = fetch_bodies(site.client, remote, wanted, site.url)
+        remote = fetch_bodies(site.client, remote, wanted, site.url, formats)
         inputs = replace(inputs, remote=remote)
 
     plan = _check_references(site, p.plan(inputs))

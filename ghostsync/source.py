@@ -131,7 +131,13 @@ def read_post(
     path: Path, rel: str, kind: str, settings: Settings, tz: dt.tzinfo
 ) -> LocalPost:
     """Read one file into a :class:`LocalPost`, or raise InvalidFileError."""
-    text = _read_text(path, rel)
+    return parse_post(_read_text(path, rel), path, rel, kind, settings, tz)
+
+
+def parse_post(
+    text: str, path: Path, rel: str, kind: str, settings: Settings, tz: dt.tzinfo
+) -> LocalPost:
+    """The post ``text`` would be as the file ``path`` (which is not read)."""
     front, body = _split(text, rel)
     values, warnings = _values(front, rel, kind)
 

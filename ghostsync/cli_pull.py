@@ -1,0 +1,99 @@
+"""``ghostsync pull``: Ghost's side into the files; ``--all`` imports a site."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ghostsync import planner as p
+from ghostsync.cli import Context, dump_json, handle_errors
+
+if TYPE_CHECKING:
+    from ghostsync.pull import PullResult
+
+
+@click.command()
+@click.option(
+    "--all",
+    "all_posts",
+    is_flag=True,
+    help="Also write posts and pages no file stands for (import a site).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Take Ghost's version of posts changed on both sides (files backed up).",
+)
+@click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def pull(
+    obj: Context, all_posts: bool, force: bool, dry_run: bool, as_json: bool
+) -> int:
+    """Write the files of posts that changed in Ghost since the last sync."""
+    from ghostsync import output
+    from ghostsync.pull import pull as run_pull
+    from ghostsync.run import connect
+
+    settings = obj.settings()
+    with connect(settings) as site:
+        printer = output.OutcomePrinter(
+            as_json=as_json, quiet=obj.quiet, label="pulling"
+        )
+        try:
+            result = run_pull(
+                site,
+                all_posts=all_posts,
+                force=force,
+                dry_run=dry_run,
+                report=printer,
+                start=printer.start,
+            )
+        finally:
+            printer.stop()
+        if as_json:
+            dump_json(output.plan_json(result, site))
+        elif dry_run:
+            output.show_plan(
+                result, site, as_json=False, verbose=obj.verbose, quiet=obj.quiet
+            )
+        else:
+            show_pull(result, all_posts=all_posts)
+    return int(result.exit_code())
+
+
+def show_pull(result: PullResult, *, all_posts: bool) -> None:
+    """Warnings, what pull left for push, and the summary."""
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for error in result.scan.errors:
+        click.echo(f"error: {error.message}", err=True)
+
+    counts = result.plan.count()
+    local = counts.get(p.UPDATE, 0) + counts.get(p.CREATE, 0)
+    if local:
+        click.echo(f"{local} files changed here; 'ghostsync push' sends them")
+    only = counts.get(p.REMOTE_ONLY, 0)
+    if only and not all_posts:
+        click.echo(f"{only} posts only in Ghost; 'ghostsync pull --all' writes them")
+    click.echo(pull_summary(result))
+
+
+def pull_summary(result: PullResult) -> str:
+    done = [o for o in result.outcomes if o.status == "done"]
+    by_name = {
+        name: sum(1 for o in done if o.action.name in names)
+        for name, names in (
+            ("pulled", {p.REMOTE_CHANGED, p.CONFLICT}),
+            ("imported", {p.REMOTE_ONLY}),
+            ("adopted", {p.ADOPT, p.REFUSE}),
+        )
+    }
+    conflicts = sum(1 for o in result.outcomes if o.status == "conflict")
+    failed = sum(1 for o in result.outcomes if o.status == "failed")
+    unchanged = result.plan.count().get(p.UNCHANGED, 0)
+    parts = [f"{count} {name}" for name, count in by_name.items()]
+    parts += [f"{conflicts} conflicts", f"{failed} failed", f"{unchanged} unchanged"]
+    return "Pull: " + ", ".join(parts) + "."

@@ -1,0 +1,392 @@
+"""Pull: Ghost's side written into the Markdown files, and import (``--all``).
+
+Pull carries out the pull side of the same three-way plan push uses:
+
+- ``remote-changed`` (Ghost moved, the file did not): the file is rewritten
+  (:mod:`ghostsync.writeback` keeps its front matter where nothing changed);
+- ``conflict`` (both moved): the file stays; what pull would have written goes
+  to ``.ghostsync/conflicts/<path>`` with Ghost's JSON beside it, and the run
+  goes on. ``--force`` writes Ghost's version after backing the file up;
+- ``remote-only`` (a post no file stands for): written only with ``--all``,
+  which imports a site. Plain pull touches only tracked posts;
+- an untracked file with a remote post's slug is adopted when it already says
+  what pull would write, and otherwise reported (``--force`` replaces it).
+
+Bodies are read only for the posts pulled. Every file is written atomically
+(a temporary file in the same folder, then a rename) and never outside the
+project root. The state then holds both hashes, so a ``push`` right after a
+pull writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ghostsync import planner as p
+from ghostsync.apply import Executor, Outcome
+from ghostsync.canonical import changed_fields, digest
+from ghostsync.errors import ExitCode, GhostsyncError, most_severe
+from ghostsync.run import Result, Site, make_plan
+from ghostsync.source import DATE_PREFIX
+from ghostsync.state import Record
+from ghostsync.writeback import Pulled, Written, edited_text, new_text, pulled
+
+FORMATS = ("lexical", "html")
+# Names Windows reserves whatever the extension.
+RESERVED = {"con", "prn", "aux", "nul"} | {
+    f"{name}{number}" for name in ("com", "lpt") for number in range(1, 10)
+}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\s]+")
+MAX_STEM = 120
+
+
+class PathError(GhostsyncError):
+    """A file pull would write lies outside the project root."""
+
+
+@dataclass
+class PullResult(Result):
+    """A pull's plan and outcomes; its exit code counts only what pull does."""
+
+    def exit_code(self, pending_is_error: bool = False) -> ExitCode:
+        codes = []
+        if self.scan.errors or any(o.status == "failed" for o in self.outcomes):
+            codes.append(ExitCode.ERROR)
+        if any(o.status == "conflict" for o in self.outcomes):
+            codes.append(ExitCode.CONFLICT)
+        return most_severe(codes)
+
+
+def pull(
+    site: Site,
+    *,
+    all_posts: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    select: Callable[[p.RemotePost], bool] = lambda remote: True,
+    report: Callable[[Outcome], None] = lambda outcome: None,
+    start: Callable[[int], None] = lambda writes: None,
+) -> PullResult:
+    """Plan, then write the files Ghost's side changed (unless ``dry_run``).
+
+    ``all_posts`` also writes posts no file stands for (import), those
+    ``select`` accepts; ``force`` replaces files changed on both sides, after
+    a backup.
+    """
+
+    def untracked(inputs: p.Inputs) -> set[str]:
+        tracked = set(inputs.state.records)
+        return {
+            post_id
+            for post_id, remote in inputs.remote.items()
+            if post_id not in tracked and remote.status != "sent" and select(remote)
+        }
+
+    planned = make_plan(
+        site, formats=FORMATS, more_bodies=untracked if all_posts else None
+    )
+    result = PullResult(planned.plan, planned.scan, warnings=planned.warnings)
+    if all_posts:
+        result.plan.actions = [
+            a
+            for a in result.plan.actions
+            if a.name != p.REMOTE_ONLY or (a.remote and select(a.remote))
+        ]
+    if dry_run:
+        return result
+
+    puller = Puller(site, all_posts=all_posts, force=force, report=report)
+    actions = result.plan.actions
+    start(sum(1 for a in actions if puller.writes(a)))
+    try:
+        result.outcomes = puller.run(actions)
+    finally:
+        site.state.fold()
+    return result
+
+
+@dataclass
+class Puller:
+    """Writes the pull side of a plan and keeps the state in step."""
+
+    site: Site
+    all_posts: bool = False
+    force: bool = False
+    report: Callable[[Outcome], None] = lambda outcome: None
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    claimed: set[Path] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.root = self.site.settings.root.resolve()
+        self.executor = Executor(
+            self.site.client, self.site.state, self.site.settings.root, self.site.url
+        )
+
+    def writes(self, action: p.Action) -> bool:
+        """Whether ``action`` may write a file in this run."""
+        if action.name in (p.REMOTE_CHANGED, p.ADOPT):
+            return True
+        if action.name == p.CONFLICT:
+            return self.force
+        return self.all_posts and action.name in (p.REMOTE_ONLY, p.REFUSE)
+
+    def run(self, actions: list[p.Action]) -> list[Outcome]:
+        outcomes = []
+        for action in actions:
+            outcome = self.apply(action)
+            if outcome is not None:
+                outcomes.append(outcome)
+                self.report(outcome)
+        return outcomes
+
+    def apply(self, action: p.Action) -> Outcome | None:
+        """Carry out one action; a problem fails that post only."""
+        try:
+            return self._dispatch(action)
+        except (GhostsyncError, OSError) as error:
+            message = str(error)
+            hint = getattr(error, "hint", "")
+            return Outcome(action, "failed", message + (f" ({hint})" if hint else ""))
+
+    def _dispatch(self, action: p.Action) -> Outcome | None:
+        if action.name == p.REMOTE_CHANGED:
+            return self._update(action, "pulled")
+        if action.name == p.CONFLICT:
+            return self._conflict(action)
+        if action.name == p.ADOPT and not action.changes:
+            return self._adopt(action, _local(action).post.path, "adopted")
+        if action.name == p.REFUSE and self.all_posts and action.remote is not None:
+            return self._existing(action)
+        if action.name == p.REMOTE_ONLY and self.all_posts:
+            if _remote(action).canonical is None:
+                return Outcome(action, "skipped", "email-only post; not imported")
+            return self._import(action)
+        if action.refresh:
+            self.executor.apply(action)
+        return None
+
+    # --- the actions -------------------------------------------------------
+
+    def _update(self, action: p.Action, verb: str) -> Outcome:
+        item = _local(action)
+        target = self._inside(self.root / item.path)
+        post = self._pulled(action)
+        old = target.read_bytes().decode("utf-8")
+        written = edited_text(
+            old, item, post, target, self.site.settings, self.site.url, self.site.tz
+        )
+        if written is not None:
+            _write_atomic(target, written.text)
+        self._record(action, item.path, written, item)
+        if written is None:
+            return Outcome(action, "done", f"{verb} (the file already said it)")
+        changes = changed_fields(item.canonical, written.canonical)
+        return Outcome(action, "done", f"{verb} ({', '.join(changes) or 'format'})")
+
+    def _conflict(self, action: p.Action) -> Outcome:
+        if self.force:
+            backup = self._backup_file(_local(action).path)
+            outcome = self._update(action, "--force: Ghost's version written")
+            return Outcome(
+                action, outcome.status, f"{outcome.message}; yours in {backup}"
+            )
+
+        saved = self._save_conflict(action)
+        synced = action.record.updated_at if action.record else "?"
+        remote = _remote(action)
+        return Outcome(
+            action,
+            "conflict",
+            f"changed on both sides (last synced {synced},"
+            f" Ghost now {remote.updated_at}); the file is kept, Ghost's version is"
+            f" in {saved}; 'pull --force' takes Ghost's (yours is backed up),"
+            " 'push --force' keeps yours",
+        )
+
+    def _existing(self, action: p.Action) -> Outcome:
+        """An untracked file with a remote post's slug: adopt it if it matches."""
+        item = _local(action)
+        target = self._inside(self.root / item.path)
+        post = self._pulled(action)
+        old = target.read_bytes().decode("utf-8")
+        written = edited_text(
+            old, item, post, target, self.site.settings, self.site.url, self.site.tz
+        )
+        if written is None:
+            return self._adopt(action, item.path, "adopted (same content)")
+        if self.force:
+            backup = self._backup_file(item.path)
+            _write_atomic(target, written.text)
+            self._record(action, item.path, written, item)
+            return Outcome(action, "done", f"--force: replaced; yours in {backup}")
+
+        saved = self._save_conflict(action)
+        return Outcome(
+            action,
+            "conflict",
+            f"a file with slug '{item.post.slug}' exists and differs from Ghost's"
+            f" {action.kind}; not overwritten; Ghost's version is in {saved};"
+            " 'pull --all --force' replaces the file (backed up first)",
+        )
+
+    def _adopt(self, action: p.Action, path: str, verb: str) -> Outcome:
+        self._record(action, path, None, _local(action))
+        return Outcome(action, "done", verb, url=_remote(action).url)
+
+    def _import(self, action: p.Action) -> Outcome:
+        remote = _remote(action)
+        post = self._pulled(action)
+        target = self._new_path(remote.kind, remote.slug)
+        rel = target.relative_to(self.root).as_posix()
+        written = new_text(
+            post, target, rel, self.site.settings, self.site.url, self.site.tz
+        )
+        _write_atomic(target, written.text, new=True)
+        self._record(action, rel, written, None)
+        return Outcome(replace(action, path=rel), "done", "imported", url=remote.url)
+
+    # --- helpers -----------------------------------------------------------
+
+    def _pulled(self, action: p.Action) -> Pulled:
+        return pulled(_remote(action), self.site.url, self.site.tz)
+
+    def _record(
+        self,
+        action: p.Action,
+        path: str,
+        written: Written | None,
+        item: p.LocalItem | None,
+    ) -> None:
+        remote = _remote(action)
+        if written is not None:
+            local_hash, body_format = (
+                digest(written.canonical),
+                written.post.body_format,
+            )
+        else:
+            assert item is not None
+            local_hash, body_format = item.hash, item.post.body_format
+        previous = self.site.state.records.get(remote.id)
+        self.site.state.put(
+            Record(
+                id=remote.id,
+                kind=remote.kind,
+                path=path,
+                slug=remote.slug,
+                updated_at=remote.updated_at,
+                local_hash=local_hash,
+                remote_hash=remote.hash or "",
+                meta_hash=remote.meta_hash,
+                body_format=body_format,
+                emailed=previous.emailed if previous else False,
+            )
+        )
+
+    def _new_path(self, kind: str, slug: str) -> Path:
+        folder = self.site.settings.content_dirs()[kind]
+        stem = safe_stem(slug)
+        for number in range(1, 1000):
+            name = stem if number == 1 else f"{stem}-{number}"
+            target = self._inside(folder / f"{name}.md")
+            if not target.exists() and target not in self.claimed:
+                self.claimed.add(target)
+                return target
+        raise PathError(f"no free file name for {kind} '{slug}' in {folder}")
+
+    def _inside(self, path: Path) -> Path:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise PathError(
+                f"{path} lies outside the project {self.root}; not written",
+                hint="check the content folders and the state's paths",
+            )
+        return resolved
+
+    def _save_conflict(self, action: p.Action) -> str:
+        """What pull would write, and Ghost's JSON, under .ghostsync/conflicts/."""
+        item = _local(action)
+        base = self.root / ".ghostsync" / "conflicts" / item.path
+        target = self._inside(base)
+        post = self._pulled(action)
+        try:
+            text = new_text(
+                post, target, item.path, self.site.settings, self.site.url, self.site.tz
+            ).text
+        except GhostsyncError:
+            text = post.body
+        _write_private(target, text)
+        raw = _remote(action).raw or {}
+        _write_private(
+            target.with_name(target.name + ".json"),
+            json.dumps(raw, indent=2, sort_keys=True) + "\n",
+        )
+        return target.relative_to(self.root).as_posix()
+
+    def _backup_file(self, rel: str) -> str:
+        stamp = self.now().strftime("%Y%m%dT%H%M%SZ")
+        source = self._inside(self.root / rel)
+        target = self._inside(self.root / ".ghostsync" / "backups" / stamp / rel)
+        _write_private(target, source.read_text(encoding="utf-8"))
+        return target.relative_to(self.root).as_posix()
+
+
+def safe_stem(slug: str) -> str:
+    """A file name (without ``.md``) for a slug, safe on common file systems.
+
+    No separators or control characters, no leading dots (so never ``..``),
+    no trailing dots or spaces, not a reserved Windows name, not read as a
+    ``YYYY-MM-DD-`` date prefix, and short enough for any file system.
+    """
+    text = unicodedata.normalize("NFC", slug)
+    text = _UNSAFE.sub("-", text).strip("-. ")
+    text = text.encode("utf-8")[:MAX_STEM].decode("utf-8", "ignore").rstrip("-. ")
+    if not text:
+        return "untitled"
+    if text.split(".")[0].lower() in RESERVED:
+        text += "_"
+    if DATE_PREFIX.match(text):
+        text = "_" + text
+    return text
+
+
+def _local(action: p.Action) -> p.LocalItem:
+    assert action.local is not None
+    return action.local
+
+
+def _remote(action: p.Action) -> p.RemotePost:
+    assert action.remote is not None
+    return action.remote
+
+
+def _write_atomic(path: Path, text: str, new: bool = False) -> None:
+    """Write ``path`` through a temporary file in its folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = 0o644 if new or not path.exists() else path.stat().st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ghostsync-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
