@@ -31,10 +31,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ghostsync import planner as p
-from ghostsync.apply import Executor, Outcome
+from ghostsync.apply import Executor, Outcome, conflict_path
+from ghostsync.backups import write_private
 from ghostsync.canonical import changed_fields, digest
 from ghostsync.errors import ExitCode, GhostsyncError, most_severe
-from ghostsync.run import Result, Site, make_plan
+from ghostsync.run import Result, Site, make_plan, read_local
 from ghostsync.source import DATE_PREFIX
 from ghostsync.state import Record
 from ghostsync.writeback import Pulled, Written, edited_text, new_text, pulled
@@ -123,6 +124,7 @@ class Puller:
     report: Callable[[Outcome], None] = lambda outcome: None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     claimed: set[Path] = field(default_factory=set)
+    recorded: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.root = self.site.settings.root.resolve()
@@ -145,7 +147,24 @@ class Puller:
             if outcome is not None:
                 outcomes.append(outcome)
                 self.report(outcome)
+        self._rehash()
         return outcomes
+
+    def _rehash(self) -> None:
+        """The local hashes of the files written, as a push will compute them.
+
+        A file's hash may take in what its references point to (images, other
+        posts), which only a read of the whole content tree knows.
+        """
+        if not self.recorded:
+            return
+        settings, site = self.site.settings, self.site
+        items, _scan = read_local(settings, site.url, site.tz)
+        by_path = {record.path: record for record in site.state.records.values()}
+        for item in items:
+            record = by_path.get(item.path)
+            if item.path in self.recorded and record and record.local_hash != item.hash:
+                site.state.put(replace(record, local_hash=item.hash))
 
     def apply(self, action: p.Action) -> Outcome | None:
         """Carry out one action; a problem fails that post only."""
@@ -193,13 +212,15 @@ class Puller:
 
     def _conflict(self, action: p.Action) -> Outcome:
         if self.force:
-            backup = self._backup_file(_local(action).path)
+            backup = self._backup_file(action)
             outcome = self._update(action, "--force: Ghost's version written")
             return Outcome(
                 action, outcome.status, f"{outcome.message}; yours in {backup}"
             )
 
-        saved = self._save_conflict(action)
+        # The executor saves Ghost's JSON with what 'resolve' needs.
+        self.executor.apply(action)
+        saved = self._save_markdown_copy(action)
         synced = action.record.updated_at if action.record else "?"
         remote = _remote(action)
         return Outcome(
@@ -207,8 +228,9 @@ class Puller:
             "conflict",
             f"changed on both sides (last synced {synced},"
             f" Ghost now {remote.updated_at}); the file is kept, Ghost's version is"
-            f" in {saved}; 'pull --force' takes Ghost's (yours is backed up),"
-            " 'push --force' keeps yours",
+            f" in {saved} (and .json); 'pull --force' takes Ghost's (yours is"
+            " backed up), 'push --force' keeps yours, or merge by hand and run"
+            f" 'ghostsync resolve {action.path}'",
         )
 
     def _existing(self, action: p.Action) -> Outcome:
@@ -223,12 +245,14 @@ class Puller:
         if written is None:
             return self._adopt(action, item.path, "adopted (same content)")
         if self.force:
-            backup = self._backup_file(item.path)
+            backup = self._backup_file(action)
             _write_atomic(target, written.text)
             self._record(action, item.path, written, item)
             return Outcome(action, "done", f"--force: replaced; yours in {backup}")
 
-        saved = self._save_conflict(action)
+        saved = self._save_markdown_copy(action)
+        raw = json.dumps(_remote(action).raw or {}, indent=2, sort_keys=True)
+        write_private(self.root / (saved + ".json"), raw + "\n")
         return Outcome(
             action,
             "conflict",
@@ -275,6 +299,10 @@ class Puller:
             assert item is not None
             local_hash, body_format = item.hash, item.post.body_format
         previous = self.site.state.records.get(remote.id)
+        conflicts = self.root / ".ghostsync" / "conflicts"
+        conflict_path(self.root, path).unlink(missing_ok=True)
+        (conflicts / path).unlink(missing_ok=True)
+        self.recorded.add(path)
         self.site.state.put(
             Record(
                 id=remote.id,
@@ -310,32 +338,32 @@ class Puller:
             )
         return resolved
 
-    def _save_conflict(self, action: p.Action) -> str:
-        """What pull would write, and Ghost's JSON, under .ghostsync/conflicts/."""
+    def _save_markdown_copy(self, action: p.Action) -> str:
+        """What pull would write, under .ghostsync/conflicts/ (never beside it)."""
         item = _local(action)
-        base = self.root / ".ghostsync" / "conflicts" / item.path
-        target = self._inside(base)
+        target = self._inside(self.root / ".ghostsync" / "conflicts" / item.path)
         post = self._pulled(action)
+        settings, site, tz = self.site.settings, self.site.url, self.site.tz
         try:
-            text = new_text(
-                post, target, item.path, self.site.settings, self.site.url, self.site.tz
-            ).text
+            text = new_text(post, target, item.path, settings, site, tz).text
         except GhostsyncError:
             text = post.body
-        _write_private(target, text)
-        raw = _remote(action).raw or {}
-        _write_private(
-            target.with_name(target.name + ".json"),
-            json.dumps(raw, indent=2, sort_keys=True) + "\n",
-        )
+        write_private(target, text)
         return target.relative_to(self.root).as_posix()
 
-    def _backup_file(self, rel: str) -> str:
-        stamp = self.now().strftime("%Y%m%dT%H%M%SZ")
-        source = self._inside(self.root / rel)
-        target = self._inside(self.root / ".ghostsync" / "backups" / stamp / rel)
-        _write_private(target, source.read_text(encoding="utf-8"))
-        return target.relative_to(self.root).as_posix()
+    def _backup_file(self, action: p.Action) -> str:
+        """The local file, saved in this run's backup folder before a --force."""
+        item = _local(action)
+        source = self._inside(self.root / item.path)
+        backups = self.executor.backups
+        assert backups is not None
+        saved = backups.save_file(
+            item.path,
+            source.read_bytes(),
+            kind=item.post.kind,
+            reason="pull --force: replaced by Ghost's version",
+        )
+        return backups.relative(saved)
 
 
 def safe_stem(slug: str) -> str:
@@ -382,11 +410,3 @@ def _write_atomic(path: Path, text: str, new: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)

@@ -30,7 +30,7 @@ from ghostsync.source import H1, LocalPost, parse_post, slugify, slugify_tag
 
 # Front-matter names of new files: the aliases a writer expects.
 NEW_KEYS = {"published_at": "date", "custom_excerpt": "excerpt"}
-FIRST = ("title", "slug", "status", "published_at", "tags", "custom_excerpt")
+FIRST = ("title", "slug", "status", "published_at", "tags", "authors", "custom_excerpt")
 _FRONT = re.compile(r"\A(---[ \t]*\n)(.*?\n)?(---[ \t]*(?:\n|\Z))", re.DOTALL)
 
 
@@ -84,7 +84,7 @@ def _value(name: str, value: Any, raw: dict, site: SiteURL, tz: dt.tzinfo) -> An
     spec = FIELDS[name]
     if value is None:
         return None
-    if spec.type == "str" and isinstance(value, str):
+    if spec.type in ("str", "url") and isinstance(value, str):
         return _site_text(value, site)
     if spec.type == "date" and isinstance(value, str):
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -213,7 +213,7 @@ def _front_changes(
     for name in _changed(current.canonical["fields"], post.fields):
         key = _key_for(name, keys)
         value = post.values.get(name)
-        if value is None and FIELDS[name].type != "tags":
+        if value is None and not FIELDS[name].relation:
             if key in keys:
                 changes[key] = DELETE
             continue

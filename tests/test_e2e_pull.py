@@ -217,3 +217,22 @@ def test_a_slug_read_as_a_date_gets_a_safe_file_name(project):
     assert_push_writes_nothing(project)
     [action] = [a for a in project.plan().plan.actions if a.path.endswith(path.name)]
     assert (action.name, action.slug) == (p.UNCHANGED, slug)
+
+
+def test_pull_force_takes_ghosts_version_and_backs_the_file_up(project):
+    rel = project.post("forced", "Original")
+    project.push()
+    edit_in_ghost(project, project.slug("forced"), title="Ghost's title")
+    project.post("forced", "My title")
+    assert run_pull(project).exit_code() == 3
+
+    result = run_pull(project, force=True)
+
+    assert [o.status for o in result.outcomes] == ["done"]
+    assert "title: Ghost's title" in (project.root / rel).read_text()
+    [backup] = (project.root / ".ghostsync" / "backups").rglob("forced.md")
+    assert "title: My title" in backup.read_text()
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert not (project.root / ".ghostsync" / "conflicts" / rel).exists()
+    assert run_pull(project).outcomes == []
+    assert_push_writes_nothing(project)
