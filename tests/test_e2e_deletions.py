@@ -199,3 +199,16 @@ def test_recreate_cut_short_after_the_create_is_adopted_not_duplicated(project):
     project.push()
     assert in_ghost(project, "p0")["title"] == "Post 0, edited"
     assert project.client().find_by_slug("post", project.slug("p0") + "-2") is None
+
+
+def test_prune_of_one_removed_file_named_on_the_command_line(project):
+    paths = synced(project, 4)
+    remove(project, paths[0], paths[1])
+
+    result = project.cli("push", "--prune", str(project.root / paths[0]))
+
+    assert result.exit_code == 0, result.output
+    assert in_ghost(project, "p0") is None
+    assert in_ghost(project, "p1") is not None
+    [left] = [a for a in mine(project.plan(), project.prefix) if a.path == paths[1]]
+    assert left.name == p.DELETED_LOCAL
