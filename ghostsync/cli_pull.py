@@ -25,17 +25,44 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Take Ghost's version of posts changed on both sides (files backed up).",
 )
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the files of posts deleted in Ghost (backed up first).",
+)
+@click.option(
+    "--max-delete",
+    type=click.IntRange(min=0),
+    default=None,
+    help="At most this many removals (default: [push] max_delete).",
+)
+@click.option(
+    "--yes", is_flag=True, help="Allow more than --max-delete, or half a kind."
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Allow removals when every tracked post of a kind is gone from Ghost.",
+)
 @click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 @handle_errors
 def pull(
-    obj: Context, all_posts: bool, force: bool, dry_run: bool, as_json: bool
+    obj: Context,
+    all_posts: bool,
+    force: bool,
+    prune: bool,
+    max_delete: int | None,
+    yes: bool,
+    allow_empty: bool,
+    dry_run: bool,
+    as_json: bool,
 ) -> int:
     """Write the files of posts that changed in Ghost since the last sync."""
     from ghostsync import output
     from ghostsync.pull import pull as run_pull
-    from ghostsync.run import connect
+    from ghostsync.run import Deletions, connect
 
     settings = obj.settings()
     with connect(settings) as site:
@@ -47,6 +74,12 @@ def pull(
                 site,
                 all_posts=all_posts,
                 force=force,
+                deletions=Deletions(
+                    prune_files=prune,
+                    max_delete=max_delete,
+                    yes=yes,
+                    allow_empty=allow_empty,
+                ),
                 dry_run=dry_run,
                 report=printer,
                 start=printer.start,
@@ -66,6 +99,8 @@ def pull(
 
 def show_pull(result: PullResult, *, all_posts: bool) -> None:
     """Warnings, what pull left for push, and the summary."""
+    from ghostsync import output
+
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for error in result.scan.errors:
@@ -75,6 +110,16 @@ def show_pull(result: PullResult, *, all_posts: bool) -> None:
     local = counts.get(p.UPDATE, 0) + counts.get(p.CREATE, 0)
     if local:
         click.echo(f"{local} files changed here; 'ghostsync push' sends them")
+    for action in result.plan.actions:
+        if action.guarded:
+            click.echo(output.action_line(action), err=True)
+    gone = [a for a in result.plan.actions if a.name == p.DELETED_REMOTE]
+    kept = sum(1 for a in gone if not a.prune and not a.guarded)
+    if kept:
+        click.echo(
+            f"{kept} files of posts deleted in Ghost; 'ghostsync pull --prune'"
+            " removes them (backed up first)"
+        )
     only = counts.get(p.REMOTE_ONLY, 0)
     if only and not all_posts:
         click.echo(f"{only} posts only in Ghost; 'ghostsync pull --all' writes them")
@@ -89,6 +134,7 @@ def pull_summary(result: PullResult) -> str:
             ("pulled", {p.REMOTE_CHANGED, p.CONFLICT}),
             ("imported", {p.REMOTE_ONLY}),
             ("adopted", {p.ADOPT, p.REFUSE}),
+            ("removed", {p.DELETED_REMOTE}),
         )
     }
     conflicts = sum(1 for o in result.outcomes if o.status == "conflict")

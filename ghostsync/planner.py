@@ -113,8 +113,11 @@ class Action:
     refresh: bool = False
     # The write replaces an edit made in Ghost (--force, --adopt): back it up.
     overwrite: bool = False
-    # A removed file's post that this push deletes or sets to draft (--prune).
+    # A removed file's post that this push deletes or sets to draft, or
+    # ("file") a file whose post was deleted in Ghost that pull removes (--prune).
     prune: str = ""
+    # A deletion the limits refused (--max-delete, half a kind, an emptied side).
+    guarded: bool = False
 
     @property
     def writes(self) -> bool:
@@ -130,6 +133,8 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     # Kinds whose side looks emptied, with why: deletions there need --allow-empty.
     emptied: dict[str, str] = field(default_factory=dict)
+    # The same for Ghost's side: every tracked post of a kind is gone from it.
+    remote_emptied: dict[str, str] = field(default_factory=dict)
 
     def count(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -156,6 +161,8 @@ class Inputs:
     now: str = ""
     # "delete" or "draft": what to do to a post whose file was removed.
     prune: str = ""
+    # pull --prune: remove the files whose post was deleted in Ghost.
+    prune_files: bool = False
     # "edited": recreate posts deleted in Ghost whose file was edited; "all":
     # every one (a push naming paths); "": report them only.
     recreate: str = ""
@@ -223,7 +230,11 @@ def plan(inputs: Inputs) -> Plan:
 
     actions += [_vanished(record, inputs) for record in matches.vanished]
     actions += _remote_only(inputs, adopted)
-    return Plan(sorted(actions, key=_order), emptied=_emptied(inputs, matches))
+    return Plan(
+        sorted(actions, key=_order),
+        emptied=_emptied(inputs, matches),
+        remote_emptied=_remote_emptied(inputs),
+    )
 
 
 def _order(action: Action) -> tuple[str, str, str]:
@@ -440,11 +451,16 @@ def _deleted_remotely(
         reason = "deleted in Ghost; --recreate creates it again as a new post"
         return _with(base, CREATE, remote_id="", remote=None, reason=reason)
 
+    if inputs.prune_files:
+        reason = "deleted in Ghost; --prune removes the file (backed up first)"
+        if edited:
+            reason += "; it was edited here since the last sync"
+        return _with(base, DELETED_REMOTE, prune="file", reason=reason)
     if edited:
         reason = "deleted in Ghost but edited here; not pushed ('push --recreate'"
-        reason += " creates it again; remove the file to stop tracking it)"
+        reason += " creates it again, 'pull --prune' removes the file)"
     else:
-        reason = "deleted in Ghost; remove the file to stop tracking it ('push"
+        reason = "deleted in Ghost; 'pull --prune' removes the file ('push"
         reason += " --recreate PATH' creates it again)"
     return _with(base, DELETED_REMOTE, reason=reason)
 
@@ -554,28 +570,53 @@ def _emptied(inputs: Inputs, matches: _Matches) -> dict[str, str]:
     return emptied
 
 
+def _remote_emptied(inputs: Inputs) -> dict[str, str]:
+    """Kinds of which every tracked post is gone from Ghost."""
+    emptied = {}
+    for kind in ("post", "page"):
+        tracked = [r for r in inputs.state.records.values() if r.kind == kind]
+        if tracked and all(r.id not in inputs.remote for r in tracked):
+            emptied[kind] = f"every tracked {kind} is gone from Ghost"
+    return emptied
+
+
 def guard(plan: Plan, selected: list[Action], state: Snapshot, limits: Limits) -> Plan:
     """``plan`` with the deletions among ``selected`` refused if over the limits.
 
     At most ``max_delete`` deletions and never more than half of a kind's
     tracked posts unless ``yes``; none on a side that looks emptied unless
     ``allow_empty``. When a limit is crossed every deletion is refused:
-    choosing which ones to keep is not the planner's to guess.
+    choosing which ones to keep is not the planner's to guess. Deletions are
+    Ghost posts of removed files (push) or files of posts deleted in Ghost
+    (pull); a run makes only one of the two.
     """
-    doomed = {id(a) for a in selected if a.name == DELETED_LOCAL and a.prune}
+    doomed = {id(a) for a in selected if a.prune and _deletion(a)}
     if not doomed:
         return plan
     chosen = [a for a in selected if id(a) in doomed]
-    problems = _limit_problems(chosen, plan.emptied, state, limits)
+    files = chosen[0].name == DELETED_REMOTE
+    emptied = plan.remote_emptied if files else plan.emptied
+    problems = _limit_problems(chosen, emptied, state, limits)
     if not problems:
         return plan
 
-    reason = "file removed; not deleted: " + "; ".join(problems)
+    done = "file not removed" if files else "file removed; not deleted"
+    reason = f"{done}: " + "; ".join(problems)
     actions = [
-        replace(a, name=REFUSE, prune="", reason=reason) if id(a) in doomed else a
-        for a in plan.actions
+        _refused(a, reason, files) if id(a) in doomed else a for a in plan.actions
     ]
     return replace(plan, actions=actions)
+
+
+def _deletion(action: Action) -> bool:
+    return action.name in (DELETED_LOCAL, DELETED_REMOTE)
+
+
+def _refused(action: Action, reason: str, files: bool) -> Action:
+    if files:
+        reason = "deleted in Ghost; " + reason
+    name = action.name if files else REFUSE
+    return replace(action, name=name, prune="", reason=reason, guarded=True)
 
 
 def _limit_problems(

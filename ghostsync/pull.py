@@ -10,7 +10,10 @@ Pull carries out the pull side of the same three-way plan push uses:
 - ``remote-only`` (a post no file stands for): written only with ``--all``,
   which imports a site. Plain pull touches only tracked posts;
 - an untracked file with a remote post's slug is adopted when it already says
-  what pull would write, and otherwise reported (``--force`` replaces it).
+  what pull would write, and otherwise reported (``--force`` replaces it);
+- ``deleted-remotely`` (the post is gone from Ghost): the file stays unless
+  ``--prune``, which backs it up and removes it, within the same limits as
+  ``push --prune`` (``--max-delete``, half a kind, an emptied side).
 
 Bodies are read only for the posts pulled. Every file is written atomically
 (a temporary file in the same folder, then a rename) and never outside the
@@ -34,8 +37,15 @@ from ghostsync import planner as p
 from ghostsync.apply import Executor, Outcome, conflict_path
 from ghostsync.backups import write_private
 from ghostsync.canonical import changed_fields, digest
-from ghostsync.errors import ExitCode, GhostsyncError, most_severe
-from ghostsync.run import Result, Site, make_plan, read_local
+from ghostsync.errors import ExitCode, GhostsyncError, NotFoundError, most_severe
+from ghostsync.run import (
+    Deletions,
+    Result,
+    Site,
+    expire_backups,
+    make_plan,
+    read_local,
+)
 from ghostsync.source import DATE_PREFIX
 from ghostsync.state import Record
 from ghostsync.writeback import Pulled, Written, edited_text, new_text, pulled
@@ -61,6 +71,8 @@ class PullResult(Result):
         codes = []
         if self.scan.errors or any(o.status == "failed" for o in self.outcomes):
             codes.append(ExitCode.ERROR)
+        if any(a.guarded for a in self.plan.actions):
+            codes.append(ExitCode.ERROR)
         if any(o.status == "conflict" for o in self.outcomes):
             codes.append(ExitCode.CONFLICT)
         return most_severe(codes)
@@ -71,6 +83,7 @@ def pull(
     *,
     all_posts: bool = False,
     force: bool = False,
+    deletions: Deletions | None = None,
     dry_run: bool = False,
     select: Callable[[p.RemotePost], bool] = lambda remote: True,
     report: Callable[[Outcome], None] = lambda outcome: None,
@@ -80,7 +93,8 @@ def pull(
 
     ``all_posts`` also writes posts no file stands for (import), those
     ``select`` accepts; ``force`` replaces files changed on both sides, after
-    a backup.
+    a backup; ``deletions.prune_files`` removes the files of posts deleted in
+    Ghost, after a backup.
     """
 
     def untracked(inputs: p.Inputs) -> set[str]:
@@ -92,7 +106,10 @@ def pull(
         }
 
     planned = make_plan(
-        site, formats=FORMATS, more_bodies=untracked if all_posts else None
+        site,
+        formats=FORMATS,
+        more_bodies=untracked if all_posts else None,
+        deletions=deletions or Deletions(),
     )
     result = PullResult(planned.plan, planned.scan, warnings=planned.warnings)
     if all_posts:
@@ -111,6 +128,7 @@ def pull(
         result.outcomes = puller.run(actions)
     finally:
         site.state.fold()
+        expire_backups(site.settings, puller.executor.backups)
     return result
 
 
@@ -138,6 +156,8 @@ class Puller:
             return True
         if action.name == p.CONFLICT:
             return self.force
+        if action.name == p.DELETED_REMOTE:
+            return bool(action.prune)
         return self.all_posts and action.name in (p.REMOTE_ONLY, p.REFUSE)
 
     def run(self, actions: list[p.Action]) -> list[Outcome]:
@@ -184,6 +204,8 @@ class Puller:
             return self._adopt(action, _local(action).post.path, "adopted")
         if action.name == p.REFUSE and self.all_posts and action.remote is not None:
             return self._existing(action)
+        if action.name == p.DELETED_REMOTE and action.prune:
+            return self._remove(action)
         if action.name == p.REMOTE_ONLY and self.all_posts:
             if _remote(action).canonical is None:
                 return Outcome(action, "skipped", "email-only post; not imported")
@@ -260,6 +282,32 @@ class Puller:
             f" {action.kind}; not overwritten; Ghost's version is in {saved};"
             " 'pull --all --force' replaces the file (backed up first)",
         )
+
+    def _remove(self, action: p.Action) -> Outcome:
+        """The file of a post deleted in Ghost: backed up, then removed."""
+        item, record = _local(action), action.record
+        assert record is not None
+        try:  # the index said it is gone; a direct read must agree
+            self.site.client.read(action.kind, record.id)
+        except NotFoundError:
+            pass
+        else:
+            return Outcome(action, "skipped", "the post is still in Ghost; kept")
+
+        target = self._inside(self.root / item.path)
+        backups = self.executor.backups
+        assert backups is not None
+        saved = backups.save_file(
+            item.path,
+            target.read_bytes(),
+            kind=item.post.kind,
+            reason="pull --prune: the post was deleted in Ghost",
+        )
+        target.unlink()
+        self.site.state.forget(record.id)
+        conflict_path(self.root, item.path).unlink(missing_ok=True)
+        message = f"file removed (deleted in Ghost); backup: {backups.relative(saved)}"
+        return Outcome(action, "done", message)
 
     def _adopt(self, action: p.Action, path: str, verb: str) -> Outcome:
         self._record(action, path, None, _local(action))

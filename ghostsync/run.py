@@ -162,6 +162,8 @@ class Deletions:
     """What a run may delete: ``prune`` on, the limits, and recreations."""
 
     prune: bool = False
+    # pull --prune: remove the files of posts deleted in Ghost.
+    prune_files: bool = False
     max_delete: int | None = None  # None: the configured push.max_delete
     yes: bool = False
     allow_empty: bool = False
@@ -212,6 +214,7 @@ def make_plan(
         now=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         prune=site.settings.prune if deletions.prune else "",
         recreate=_recreate_mode(deletions, paths),
+        prune_files=deletions.prune_files,
         missing_dirs=tuple(local_scan.missing_dirs),
     )
 

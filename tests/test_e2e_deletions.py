@@ -212,3 +212,62 @@ def test_prune_of_one_removed_file_named_on_the_command_line(project):
     assert in_ghost(project, "p1") is not None
     [left] = [a for a in mine(project.plan(), project.prefix) if a.path == paths[1]]
     assert left.name == p.DELETED_LOCAL
+
+
+def delete_in_ghost(project: Project, *names: str) -> None:
+    client = project.client()
+    for name in names:
+        client.delete("post", in_ghost(project, name)["id"])
+
+
+def test_pull_prune_removes_files_of_posts_deleted_in_ghost(project):
+    paths = synced(project, 4)
+    delete_in_ghost(project, "p0", "p1")
+    project.post("p1", "Post 1, edited here")  # deleted in Ghost, edited here
+    edited = (project.root / paths[1]).read_bytes()
+
+    kept = project.cli("pull")
+    assert kept.exit_code == 0, kept.output
+    assert "'ghostsync pull --prune' removes them" in kept.output
+    assert (project.root / paths[0]).exists()
+
+    pruned = project.cli("pull", "--prune")
+    assert pruned.exit_code == 0, pruned.output
+    assert "2 removed" in pruned.output
+    assert not (project.root / paths[0]).exists()
+    assert not (project.root / paths[1]).exists()
+    assert (project.root / paths[2]).exists()
+    [backup] = list_backups(project.root)
+    saved = {e.path: backup.folder / e.name for e in backup.entries}
+    assert saved[paths[1]].read_bytes() == edited
+    assert stat.S_IMODE(saved[paths[1]].stat().st_mode) == 0o600
+
+    again = project.cli("pull", "--prune")
+    assert again.exit_code == 0 and "0 removed" in again.output
+    assert names(project.plan(), project.prefix) == [p.UNCHANGED, p.UNCHANGED]
+
+    restored = project.cli("restore", backup.name, paths[1])
+    assert restored.exit_code == 0, restored.output
+    assert (project.root / paths[1]).read_bytes() == edited
+
+
+def test_pull_prune_keeps_to_the_limits(project):
+    paths = synced(project, 4)
+    delete_in_ghost(project, "p0", "p1", "p2")
+
+    half = project.cli("pull", "--prune")
+    assert half.exit_code == 1, half.output
+    assert "3 of 4 tracked posts is more than half" in half.output
+    over = project.cli("pull", "--prune", "--max-delete", "2")
+    assert "3 deletions exceed max_delete 2" in over.output
+    assert all((project.root / path).exists() for path in paths)
+
+    delete_in_ghost(project, "p3")
+    emptied = project.cli("pull", "--prune", "--yes")
+    assert emptied.exit_code == 1, emptied.output
+    assert "every tracked post is gone from Ghost" in emptied.output
+    assert all((project.root / path).exists() for path in paths)
+
+    allowed = project.cli("pull", "--prune", "--yes", "--allow-empty")
+    assert allowed.exit_code == 0, allowed.output
+    assert not any((project.root / path).exists() for path in paths)
