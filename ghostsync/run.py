@@ -226,6 +226,7 @@ def make_plan(
         inputs = replace(inputs, remote=remote)
 
     plan = _check_references(site, p.plan(inputs))
+    plan = _check_links(plan, post_urls, paths)
     selected = [a for a in plan.actions if _selected(a, paths)]
     limits = deletions.limits(site.settings)
     plan = p.guard(plan, selected, inputs.state, limits)
@@ -260,6 +261,36 @@ def _recreate_mode(deletions: Deletions, paths: set[str] | None) -> str:
     if not deletions.recreate:
         return ""
     return "all" if paths else "edited"
+
+
+def _check_links(
+    plan: p.Plan, post_urls: dict[str, str], paths: set[str] | None
+) -> p.Plan:
+    """A post about to be written that links to a post Ghost does not have and
+    this run does not create (deleted in Ghost, refused) becomes invalid."""
+    created = {
+        a.path
+        for a in plan.actions
+        if a.name in (p.CREATE, p.ADOPT) and _selected(a, paths)
+    }
+    actions = []
+    for action in plan.actions:
+        if action.writes and action.local is not None:
+            lost = [
+                ref.path
+                for ref in action.local.refs
+                if ref.endpoint == localrefs.POST
+                and ref.path not in post_urls
+                and ref.path not in created
+            ]
+            if lost:
+                reason = (
+                    f"links to {', '.join(lost)}, which has no post in Ghost and"
+                    " is not created by this run; push it first, or remove the link"
+                )
+                action = replace(action, name=p.INVALID, reason=reason)
+        actions.append(action)
+    return replace(plan, actions=actions)
 
 
 def _post_urls(state: State, remote: dict[str, p.RemotePost]) -> dict[str, str]:

@@ -265,3 +265,21 @@ def test_html_format_sends_the_uploaded_urls_to_ghosts_image_card(project):
     counting = project.client()
     project.push(client=counting)
     assert counting.writes == []
+
+
+def test_a_link_to_a_post_deleted_in_ghost_is_refused(project):
+    project.post("gone", "Gone")
+    project.post("linker", "Linker", "See [gone](gone.md).\n")
+    project.push()
+    gone = remote_post(project, "gone")
+    project.client().delete("post", gone["id"])
+
+    project.post("linker", "Linker, edited", "See [gone](gone.md).\n")
+    client = project.client()
+    result = project.push(client=client)
+
+    assert client.writes == []
+    [linker] = [a for a in mine(result, project.prefix) if a.slug.endswith("linker")]
+    assert linker.name == p.INVALID
+    assert "links to content/posts/gone.md" in linker.reason
+    assert remote_post(project, "linker")["title"] == "Linker"
