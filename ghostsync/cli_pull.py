@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ghostsync import planner as p
 from ghostsync.cli import Context, dump_json, handle_errors
+from ghostsync.refs import human_size
 
 if TYPE_CHECKING:
     from ghostsync.pull import PullResult
+    from ghostsync.pullrefs import Download
 
 
 @click.command()
@@ -45,6 +47,11 @@ if TYPE_CHECKING:
     help="Allow removals when every tracked post of a kind is gone from Ghost.",
 )
 @click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
+@click.option(
+    "--no-images",
+    is_flag=True,
+    help="Leave the site's images as URLs instead of downloading them.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 @handle_errors
@@ -57,6 +64,7 @@ def pull(
     yes: bool,
     allow_empty: bool,
     dry_run: bool,
+    no_images: bool,
     as_json: bool,
 ) -> int:
     """Write the files of posts that changed in Ghost since the last sync."""
@@ -81,20 +89,38 @@ def pull(
                     allow_empty=allow_empty,
                 ),
                 dry_run=dry_run,
+                images=not no_images,
                 report=printer,
                 start=printer.start,
+                announce=lambda downloads: _announce(downloads, as_json),
             )
         finally:
             printer.stop()
         if as_json:
-            dump_json(output.plan_json(result, site))
+            dump_json(_with_downloads(output.plan_json(result, site), result))
         elif dry_run:
             output.show_plan(
                 result, site, as_json=False, verbose=obj.verbose, quiet=obj.quiet
             )
+            _announce(result.downloads, False, "would download")
         else:
             show_pull(result, all_posts=all_posts)
     return int(result.exit_code())
+
+
+def _announce(downloads: list[Download], as_json: bool, verb: str = "") -> None:
+    """The images about to be downloaded, and their total size, first."""
+    if not downloads or as_json:
+        return
+    total = human_size(sum(d.size for d in downloads))
+    files = "image" if len(downloads) == 1 else "images"
+    verb = verb or "downloading"
+    click.echo(f"{verb} {len(downloads)} {files} ({total}) beside their posts")
+
+
+def _with_downloads(data: dict[str, Any], result: PullResult) -> dict[str, Any]:
+    data["downloads"] = [{"url": d.url, "size": d.size} for d in result.downloads]
+    return data
 
 
 def show_pull(result: PullResult, *, all_posts: bool) -> None:

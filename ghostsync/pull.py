@@ -38,6 +38,7 @@ from ghostsync.apply import Executor, Outcome, conflict_path
 from ghostsync.backups import write_private
 from ghostsync.canonical import changed_fields, digest
 from ghostsync.errors import ExitCode, GhostsyncError, NotFoundError, most_severe
+from ghostsync.pullrefs import Download, Localizer
 from ghostsync.run import (
     Deletions,
     Result,
@@ -67,6 +68,9 @@ class PathError(GhostsyncError):
 class PullResult(Result):
     """A pull's plan and outcomes; its exit code counts only what pull does."""
 
+    # Images of the pulled posts to download beside them (sizes from HEAD).
+    downloads: list[Download] = field(default_factory=list)
+
     def exit_code(self, pending_is_error: bool = False) -> ExitCode:
         codes = []
         if self.scan.errors or any(o.status == "failed" for o in self.outcomes):
@@ -86,8 +90,10 @@ def pull(
     deletions: Deletions | None = None,
     dry_run: bool = False,
     select: Callable[[p.RemotePost], bool] = lambda remote: True,
+    images: bool = True,
     report: Callable[[Outcome], None] = lambda outcome: None,
     start: Callable[[int], None] = lambda writes: None,
+    announce: Callable[[list[Download]], None] = lambda downloads: None,
 ) -> PullResult:
     """Plan, then write the files Ghost's side changed (unless ``dry_run``).
 
@@ -95,6 +101,8 @@ def pull(
     ``select`` accepts; ``force`` replaces files changed on both sides, after
     a backup; ``deletions.prune_files`` removes the files of posts deleted in
     Ghost, after a backup.
+    ``images`` downloads the site's images of the pulled posts beside
+    them; ``announce`` hears what will be downloaded, before it is.
     """
 
     def untracked(inputs: p.Inputs) -> set[str]:
@@ -118,11 +126,17 @@ def pull(
             for a in result.plan.actions
             if a.name != p.REMOTE_ONLY or (a.remote and select(a.remote))
         ]
+    localizer = Localizer(site, planned.post_urls, download=images)
+    puller = Puller(
+        site, all_posts=all_posts, force=force, report=report, localizer=localizer
+    )
+    actions = result.plan.actions
+    readable = [a for a in actions if puller.writes(a) and _has_body(a)]
+    result.downloads = localizer.survey([puller.pulled(a) for a in readable])
     if dry_run:
         return result
 
-    puller = Puller(site, all_posts=all_posts, force=force, report=report)
-    actions = result.plan.actions
+    announce(result.downloads)
     start(sum(1 for a in actions if puller.writes(a)))
     try:
         result.outcomes = puller.run(actions)
@@ -143,6 +157,7 @@ class Puller:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     claimed: set[Path] = field(default_factory=set)
     recorded: set[str] = field(default_factory=set)
+    localizer: Localizer | None = None
 
     def __post_init__(self) -> None:
         self.root = self.site.settings.root.resolve()
@@ -219,7 +234,7 @@ class Puller:
     def _update(self, action: p.Action, verb: str) -> Outcome:
         item = _local(action)
         target = self._inside(self.root / item.path)
-        post = self._pulled(action)
+        post = self._pulled(action, item.path)
         old = target.read_bytes().decode("utf-8")
         written = edited_text(
             old, item, post, target, self.site.settings, self.site.url, self.site.tz
@@ -259,7 +274,7 @@ class Puller:
         """An untracked file with a remote post's slug: adopt it if it matches."""
         item = _local(action)
         target = self._inside(self.root / item.path)
-        post = self._pulled(action)
+        post = self._pulled(action, item.path)
         old = target.read_bytes().decode("utf-8")
         written = edited_text(
             old, item, post, target, self.site.settings, self.site.url, self.site.tz
@@ -315,9 +330,11 @@ class Puller:
 
     def _import(self, action: p.Action) -> Outcome:
         remote = _remote(action)
-        post = self._pulled(action)
-        target = self._new_path(remote.kind, remote.slug)
+        post = self.pulled(action)
+        own_folder = self.localizer is not None and self.localizer.folder_for(post)
+        target = self._new_path(remote.kind, remote.slug, own_folder)
         rel = target.relative_to(self.root).as_posix()
+        post = self._pulled(action, rel)
         written = new_text(
             post, target, rel, self.site.settings, self.site.url, self.site.tz
         )
@@ -327,8 +344,17 @@ class Puller:
 
     # --- helpers -----------------------------------------------------------
 
-    def _pulled(self, action: p.Action) -> Pulled:
+    def pulled(self, action: p.Action) -> Pulled:
+        """What the file of ``action`` must say, with Ghost's URLs."""
         return pulled(_remote(action), self.site.url, self.site.tz)
+
+    def _pulled(self, action: p.Action, rel: str | None = None) -> Pulled:
+        """What the file ``rel`` must say: known URLs as local paths."""
+        post = self.pulled(action)
+        if rel is None or self.localizer is None:
+            return post
+        current = action.local.post.body if action.local is not None else ""
+        return self.localizer.localize(post, rel, current)
 
     def _record(
         self,
@@ -366,12 +392,15 @@ class Puller:
             )
         )
 
-    def _new_path(self, kind: str, slug: str) -> Path:
+    def _new_path(self, kind: str, slug: str, own_folder: bool = False) -> Path:
+        """A free file for a new post: ``<slug>.md``, or ``<slug>/index.md``
+        when it brings images along."""
         folder = self.site.settings.content_dirs()[kind]
         stem = safe_stem(slug)
         for number in range(1, 1000):
             name = stem if number == 1 else f"{stem}-{number}"
-            target = self._inside(folder / f"{name}.md")
+            path = folder / name / "index.md" if own_folder else folder / f"{name}.md"
+            target = self._inside(path)
             if not target.exists() and target not in self.claimed:
                 self.claimed.add(target)
                 return target
@@ -431,6 +460,13 @@ def safe_stem(slug: str) -> str:
     if DATE_PREFIX.match(text):
         text = "_" + text
     return text
+
+
+def _has_body(action: p.Action) -> bool:
+    remote = action.remote
+    return (
+        remote is not None and remote.raw is not None and remote.canonical is not None
+    )
 
 
 def _local(action: p.Action) -> p.LocalItem:

@@ -424,40 +424,81 @@ def rewrite(markdown: str, urls: dict[str, str]) -> str:
     """
     if not urls:
         return markdown
-    text = _substitute(_INLINE, markdown, _md_unescape, urls)
-    text = _substitute(_REFDEF, text, _md_unescape, urls)
-    return _substitute(_ATTR, text, html.unescape, urls)
+
+    def swap(target: str) -> str | None:
+        path, suffix = split_target(target)
+        if not is_local(target) or path not in urls:
+            return None
+        return urls[path] + suffix
+
+    return replace_targets(markdown, swap)
+
+
+def replace_targets(markdown: str, swap: Callable[[str], str | None]) -> str:
+    """``markdown`` with each link, image or ``src``/``href`` destination that
+    ``swap`` answers (given the decoded destination) replaced; not in code.
+    The replacement keeps the destination's brackets or quotes."""
+
+    def keep_form(decoded: str, raw: str) -> str | None:
+        new = swap(decoded)
+        return None if new is None else in_form_of(raw, new)
+
+    return replace_raw(markdown, keep_form)
+
+
+def replace_raw(markdown: str, swap: Callable[[str, str], str | None]) -> str:
+    """Like :func:`replace_targets`; ``swap`` gets the decoded destination and
+    the raw one as written, and answers the raw replacement."""
+    text = _substitute(_INLINE, markdown, _md_unescape, swap)
+    text = _substitute(_REFDEF, text, _md_unescape, swap)
+    return _substitute(_ATTR, text, html.unescape, swap)
+
+
+def destinations(markdown: str) -> list[tuple[str, str]]:
+    """Every ``(decoded, raw)`` destination of ``markdown`` outside code."""
+    found: list[tuple[str, str]] = []
+
+    def note(decoded: str, raw: str) -> None:
+        found.append((decoded, raw))
+
+    replace_raw(markdown, note)
+    return found
 
 
 def _substitute(
     pattern: re.Pattern[str],
     text: str,
     decode: Callable[[str], str],
-    urls: dict[str, str],
+    swap: Callable[[str, str], str | None],
 ) -> str:
     code = _code_lines(text)
     starts = [m.start() for m in re.finditer(r"^", text, re.M)]
 
-    def swap(match: re.Match[str]) -> str:
+    def replace(match: re.Match[str]) -> str:
         line = bisect.bisect_right(starts, match.start(2)) - 1
+        raw = match.group(2)
         if line in code:
             return match.group(0)
-        return match.group(1) + _swapped(match.group(2), decode, urls)
+        new = swap(decode(_inner(raw)), raw)
+        return match.group(1) + (raw if new is None else new)
 
-    return pattern.sub(swap, text)
+    return pattern.sub(replace, text)
 
 
-def _swapped(raw: str, decode: Callable[[str], str], urls: dict[str, str]) -> str:
-    quote = raw[0] if raw[:1] in ('"', "'") and raw[-1:] == raw[:1] else ""
+def _inner(raw: str) -> str:
+    """A destination without its quotes or angle brackets."""
+    quoted = raw[:1] in ('"', "'") and len(raw) > 1 and raw[-1:] == raw[:1]
     angle = raw.startswith("<") and raw.endswith(">")
-    inner = raw[1:-1] if quote or angle else raw
-    path, suffix = split_target(decode(inner))
-    if not is_local(inner) or path not in urls:
-        return raw
-    url = urls[path] + suffix
-    if angle:
-        return f"<{url}>"
-    return f"{quote}{url}{quote}"
+    return raw[1:-1] if quoted or angle else raw
+
+
+def in_form_of(raw: str, new: str) -> str:
+    """``new`` in the quotes or angle brackets ``raw`` has."""
+    if raw.startswith("<") and raw.endswith(">"):
+        return f"<{new}>"
+    if raw[:1] in ('"', "'") and len(raw) > 1 and raw[-1:] == raw[:1]:
+        return f"{raw[0]}{new}{raw[0]}"
+    return new
 
 
 def _md_unescape(text: str) -> str:

@@ -475,8 +475,25 @@ class GhostClient:
         Only a 404 or 410 counts as gone; any other failure is raised, so a
         site that is down never makes ghostsync upload everything again.
         """
+        return self.file_size(url) is not None
+
+    def file_size(self, url: str) -> int | None:
+        """A site file's size from a HEAD (0 when not said); None when gone."""
+        response = self._file_request("HEAD", url)
+        if response is None:
+            return None
+        return int(response.headers.get("Content-Length") or 0)
+
+    def download(self, url: str) -> bytes | None:
+        """A site file's bytes (an image of a pulled post); None when gone."""
+        response = self._file_request("GET", url)
+        return None if response is None else response.content
+
+    def _file_request(self, method: str, url: str) -> requests.Response | None:
+        """A file of the site itself, without the Admin API's token."""
         try:
-            response = self._session.head(
+            response = self._session.request(
+                method,
                 url,
                 timeout=(self.options.connect_timeout, self.options.read_timeout),
                 allow_redirects=True,
@@ -484,22 +501,22 @@ class GhostClient:
         except requests.RequestException as exc:
             raise UnreachableError(
                 f"No answer from {url}: {_describe(exc, self.options.read_timeout)}",
-                hint="Check that the site is up; --verify-images needs it.",
-                method="HEAD",
+                hint="Check that the site is up.",
+                method=method,
                 url=url,
             ) from None
-        self.stats.count("HEAD", 0)
-        log.debug("HEAD %s -> %s", url, response.status_code)
+        self.stats.count(method, len(response.content))
+        log.debug("%s %s -> %s", method, url, response.status_code)
         if response.status_code in (404, 410):
-            return False
+            return None
         if response.status_code >= 400:
             raise GhostAPIError(
-                f"HEAD {url}: HTTP {response.status_code}",
+                f"{method} {url}: HTTP {response.status_code}",
                 status=response.status_code,
-                method="HEAD",
+                method=method,
                 url=url,
             )
-        return True
+        return response
 
     # -- verification of writes with an unknown outcome ----------------------
 
