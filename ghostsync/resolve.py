@@ -6,6 +6,7 @@ that version as the last-synced one on both sides: its ``updated_at``, its
 remote hash, and the same hash as the local base. The file then differs from
 the base, so the next ``push`` sends it with Ghost's ``updated_at`` (a newer edit
 in Ghost still stops it with a 409), and the push after that has nothing to do.
+The conflict copies (the JSON, and the Markdown one ``pull`` writes) are removed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def resolve(site: Site, rel: str) -> Resolved:
         )
     )
     conflict_path(site.settings.root, rel).unlink()
+    # pull also leaves what it would have written there, as Markdown.
+    (site.settings.root / ".ghostsync" / "conflicts" / rel).unlink(missing_ok=True)
     unchanged = bool(meta.get("local_hash")) and meta.get("local_hash") == item_hash
     return Resolved(rel, copy["updated_at"], unchanged)
 

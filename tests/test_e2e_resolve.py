@@ -94,3 +94,31 @@ def test_force_settles_the_conflict_and_drops_its_copy(project):
 
     assert not copy.exists()
     assert "no conflict for" in project.cli("resolve", str(project.root / path)).output
+
+
+def test_a_conflict_found_by_pull_resolves_the_same_way(project):
+    path = project.post("pulled", "Original", "Line one.\n")
+    project.push()
+    edit_in_ghost(project, "pulled", title="Title from Ghost")
+    project.post("pulled", "Original", "Line one, edited here.\n")
+    pulled = project.cli("pull")
+    assert pulled.exit_code == 3, pulled.output
+
+    copies = project.root / ".ghostsync" / "conflicts"
+    assert (copies / path).exists() and (copies / (path + ".json")).exists()
+
+    project.post("pulled", "Title from Ghost", "Line one, edited here.\n")
+    assert project.cli("resolve", str(project.root / path)).exit_code == 0
+    assert not (copies / path).exists() and not (copies / (path + ".json")).exists()
+    assert project.cli("push").exit_code == 0
+
+    post = remote_post(project, "pulled")
+    assert (post["title"], card_text(post)) == (
+        "Title from Ghost",
+        "Line one, edited here.\n",
+    )
+    counting = project.client()
+    project.push(client=counting)
+    assert counting.writes == []
+    again = project.cli("pull")
+    assert again.exit_code == 0 and "0 pulled" in again.output
