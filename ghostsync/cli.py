@@ -463,9 +463,10 @@ def dump_json(data: Any) -> None:
 
 
 def _add_commands() -> None:
-    from ghostsync.cli_pull import pull
+    from ghostsync.cli_pull import pull, sync
 
     main.add_command(pull)
+    main.add_command(sync)
 
 
 _add_commands()

@@ -1,4 +1,5 @@
-"""``ghostsync pull``: Ghost's side into the files; ``--all`` imports a site."""
+"""``ghostsync pull`` (Ghost's side into the files; ``--all`` imports a site) and
+``ghostsync sync`` (both ways at once)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import click
 
 from ghostsync import planner as p
 from ghostsync.cli import Context, dump_json, handle_errors
+from ghostsync.output import action_line
 from ghostsync.refs import human_size
 
 if TYPE_CHECKING:
     from ghostsync.pull import PullResult
     from ghostsync.pullrefs import Download
+    from ghostsync.run import Result
+
+# What sync reports without doing anything about it.
+REPORTED = {p.REFUSE, p.INVALID, p.DELETED_LOCAL, p.DELETED_REMOTE}
 
 
 @click.command()
@@ -123,14 +129,18 @@ def _with_downloads(data: dict[str, Any], result: PullResult) -> dict[str, Any]:
     return data
 
 
-def show_pull(result: PullResult, *, all_posts: bool) -> None:
-    """Warnings, what pull left for push, and the summary."""
-    from ghostsync import output
-
+def _problems(result: Result) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for error in result.scan.errors:
         click.echo(f"error: {error.message}", err=True)
+        if error.hint:
+            click.echo(f"  fix: {error.hint}", err=True)
+
+
+def show_pull(result: PullResult, *, all_posts: bool) -> None:
+    """Warnings, what pull left for push, and the summary."""
+    _problems(result)
 
     counts = result.plan.count()
     local = counts.get(p.UPDATE, 0) + counts.get(p.CREATE, 0)
@@ -138,7 +148,7 @@ def show_pull(result: PullResult, *, all_posts: bool) -> None:
         click.echo(f"{local} files changed here; 'ghostsync push' sends them")
     for action in result.plan.actions:
         if action.guarded:
-            click.echo(output.action_line(action), err=True)
+            click.echo(action_line(action), err=True)
     gone = [a for a in result.plan.actions if a.name == p.DELETED_REMOTE]
     kept = sum(1 for a in gone if not a.prune and not a.guarded)
     if kept:
@@ -169,3 +179,85 @@ def pull_summary(result: PullResult) -> str:
     parts = [f"{count} {name}" for name, count in by_name.items()]
     parts += [f"{conflicts} conflicts", f"{failed} failed", f"{unchanged} unchanged"]
     return "Pull: " + ", ".join(parts) + "."
+
+
+@click.command()
+@click.option(
+    "--prefer",
+    type=click.Choice(["local", "remote"]),
+    default=None,
+    help="Settle posts changed on both sides: keep the file (local) or Ghost's"
+    " version (remote); what is overwritten is backed up.",
+)
+@click.option(
+    "--no-images",
+    is_flag=True,
+    help="Do not download the site's images of pulled posts beside them.",
+)
+@click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def sync(
+    obj: Context, prefer: str | None, no_images: bool, dry_run: bool, as_json: bool
+) -> int:
+    """Push what changed in the files and pull what changed in Ghost."""
+    from ghostsync import output
+    from ghostsync.run import connect
+    from ghostsync.sync import sync as run_sync
+
+    settings = obj.settings()
+    with connect(settings) as site:
+        printer = output.OutcomePrinter(
+            as_json=as_json, quiet=obj.quiet, label="syncing"
+        )
+        try:
+            result = run_sync(
+                site,
+                prefer=prefer or "",
+                dry_run=dry_run,
+                images=not no_images,
+                report=printer,
+                start=printer.start,
+            )
+        finally:
+            printer.stop()
+        if as_json:
+            dump_json(output.plan_json(result, site))
+        elif dry_run:
+            output.show_plan(
+                result, site, as_json=False, verbose=obj.verbose, quiet=obj.quiet
+            )
+        else:
+            show_sync(result)
+    return int(result.exit_code())
+
+
+def show_sync(result: Result) -> None:
+    """Warnings, what sync reports without doing, and the summary."""
+    _problems(result)
+    reported = {id(o.action) for o in result.outcomes}
+    for action in result.plan.actions:
+        if id(action) not in reported and action.name in REPORTED:
+            click.echo(action_line(action))
+    only = result.plan.count().get(p.REMOTE_ONLY, 0)
+    if only:
+        click.echo(f"{only} posts only in Ghost; 'ghostsync pull --all' writes them")
+    click.echo(sync_summary(result))
+
+
+def sync_summary(result: Result) -> str:
+    done = [o for o in result.outcomes if o.status == "done"]
+    pushed = sum(1 for o in done if o.action.name in p.WRITES)
+    pulled = sum(1 for o in done if o.action.name in (p.REMOTE_CHANGED, p.CONFLICT))
+    conflicts = sum(1 for o in result.outcomes if o.status == "conflict")
+    failed = sum(1 for o in result.outcomes if o.status == "failed")
+    unchanged = result.plan.count().get(p.UNCHANGED, 0)
+    parts = [
+        f"{pushed} pushed",
+        f"{pulled} pulled",
+        f"{conflicts} conflicts",
+        f"{failed} failed",
+        f"{unchanged} unchanged",
+    ]
+    return "Sync: " + ", ".join(parts) + "."

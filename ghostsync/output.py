@@ -49,10 +49,25 @@ SUMMARY = [
 ]
 
 
+def direction(action: p.Action) -> str:
+    """Which way the action goes: ``push`` (file to Ghost), ``pull`` (Ghost to
+    file), ``both`` (a conflict), or ``""`` (nothing moves)."""
+    if action.name == p.CONFLICT:
+        return "both"
+    if action.name in p.WRITES or (action.name == p.DELETED_LOCAL and action.prune):
+        return "push"
+    if action.name in (p.REMOTE_CHANGED, p.REMOTE_ONLY):
+        return "pull"
+    if action.name == p.DELETED_REMOTE and action.prune:
+        return "pull"
+    return ""
+
+
 def action_line(action: p.Action) -> str:
-    """``~ update  post  content/posts/a.md  title, body``, with the details."""
+    """``~ update  push  post  content/posts/a.md  title, body``, with details."""
     where = action.path or f"({action.slug})"
-    text = f"{SYMBOLS.get(action.name, ' ')} {action.name:<16} {action.kind:<4} {where}"
+    symbol = SYMBOLS.get(action.name, " ")
+    text = f"{symbol} {action.name:<16} {direction(action):<5} {action.kind:<4} {where}"
     details = []
     if action.changes:
         details.append(", ".join(action.changes))
@@ -159,6 +174,7 @@ def _upload_json(upload: Upload) -> dict[str, Any]:
 def _action_json(action: p.Action) -> dict[str, Any]:
     return {
         "action": action.name,
+        "direction": direction(action) or None,
         "kind": action.kind,
         "path": action.path or None,
         "slug": action.slug,

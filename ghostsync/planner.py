@@ -39,7 +39,10 @@ INVALID = "invalid"
 WRITES = {CREATE, UPDATE, ADOPT}
 # What ``push --prune`` does to a post whose file was removed.
 PRUNE_MODES = ("delete", "draft")
-REMOTE_REASON = "changed in Ghost; push leaves it alone ('push --force' overwrites it)"
+REMOTE_REASON = (
+    "changed in Ghost; 'pull' or 'sync' writes it to the file, push leaves it"
+    " alone ('push --force' overwrites it)"
+)
 
 
 @dataclass(frozen=True)

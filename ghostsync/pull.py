@@ -131,7 +131,7 @@ def pull(
         site, all_posts=all_posts, force=force, report=report, localizer=localizer
     )
     actions = result.plan.actions
-    readable = [a for a in actions if puller.writes(a) and _has_body(a)]
+    readable = [a for a in actions if puller.writes(a) and has_body(a)]
     result.downloads = localizer.survey([puller.pulled(a) for a in readable])
     if dry_run:
         return result
@@ -213,6 +213,8 @@ class Puller:
     def _dispatch(self, action: p.Action) -> Outcome | None:
         if action.name == p.REMOTE_CHANGED:
             return self._update(action, "pulled")
+        if action.name == p.CONFLICT and action.local is None:
+            return self.executor.apply(action)  # removed here, changed in Ghost
         if action.name == p.CONFLICT:
             return self._conflict(action)
         if action.name == p.ADOPT and not action.changes:
@@ -462,7 +464,7 @@ def safe_stem(slug: str) -> str:
     return text
 
 
-def _has_body(action: p.Action) -> bool:
+def has_body(action: p.Action) -> bool:
     remote = action.remote
     return (
         remote is not None and remote.raw is not None and remote.canonical is not None
