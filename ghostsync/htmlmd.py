@@ -9,7 +9,10 @@ The conversion is markdownify's (on BeautifulSoup), steered block by block:
   link, code cards with a caption, and anything else marked ``kg-card``.
 - Image cards without a caption become ``![alt](src)``; code blocks become
   fences whose info string is the ``language-xxx`` class.
-- Everything else (headings, paragraphs, lists, quotes, rules) is Markdown.
+- Footnotes (from a Markdown card next to other nodes) stay HTML too, the
+  references inline and the notes as a block, so their links keep working.
+- Everything else (headings, paragraphs, lists, quotes, rules) is Markdown,
+  with text that would read as Markdown syntax escaped.
 
 Raw HTML blocks must not hold blank lines: in Markdown a blank line ends an
 HTML block and the rest would be read as text. Outside ``<pre>`` and
@@ -35,10 +38,22 @@ HTML_CARD = re.compile(
 _BLANK_LINES = re.compile(r"\n[ \t]*(?=\n)")
 _KEEPS_BLANKS = re.compile(r"<(pre|textarea)\b", re.IGNORECASE)
 _MARKDOWN_MARKERS = ("kg-card-begin: markdown", "kg-card-end: markdown")
+# A Markdown card's footnotes, as Ghost renders them: kept as HTML so the
+# links between references and notes keep their ids.
+_FOOTNOTES = {"footnotes", "footnotes-sep"}
 
 
 class _Converter(MarkdownConverter):  # type: ignore[misc]
-    """markdownify with fences that keep the language and survive backticks."""
+    """markdownify with fences that keep the language and survive backticks,
+    and footnote references kept as the HTML their links point into."""
+
+    def convert_sup(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        if "footnote-ref" in (el.get("class") or []):
+            return str(el)
+        return str(super().convert_sup(el, text, parent_tags))
+
+    def convert_u(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return f"<u>{text}</u>" if text.strip() else text
 
     def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         code = el.get_text()
@@ -64,6 +79,12 @@ _OPTIONS: dict[str, Any] = {
     "newline_style": "BACKSLASH",
     "escape_asterisks": True,
     "escape_underscores": True,
+    # Text that reads as Markdown (a line starting "1. ", "# ", "> ", a "<b>"
+    # written as text, brackets, backticks) must stay text.
+    "escape_misc": True,
+    # Markdown has no superscript, subscript or underline: inline HTML.
+    "sup_symbol": "<sup>",
+    "sub_symbol": "<sub>",
 }
 
 
@@ -125,6 +146,8 @@ def _raw_block(node: Any) -> str | None:
         return None
 
     classes = set(node.get("class") or [])
+    if classes & _FOOTNOTES:
+        return str(node)
     if "kg-card" not in classes:
         return None
     if "kg-image-card" in classes and _plain_image(node):

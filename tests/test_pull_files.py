@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from ghostsync.body import markdown_card_lexical
+from ghostsync.body import markdown_card_lexical, render_html
 from ghostsync.canonical import SiteURL
 from ghostsync.config import Settings
 from ghostsync.fields import fields_for
@@ -177,3 +177,32 @@ def test_ghost_html_becomes_markdown_and_cards_stay_html():
         "<!--kg-card-begin: html-->\n<div>\n<p>x</p>\n</div>\n"
         "<!--kg-card-end: html-->\n\n<!--members-only-->\n\nPaid.\n"
     )
+
+
+def test_text_that_reads_as_markdown_stays_text():
+    html = (
+        "<p>1. Not a list</p><p># not a heading</p><p>a &lt;b&gt; tag, [x](y),"
+        " `c`</p><p>x<sup>2</sup> H<sub>2</sub>O <u>under</u></p>"
+    )
+
+    text = markdown_from_html(html, SITE)
+
+    assert text == (
+        "1\\. Not a list\n\n\\# not a heading\n\n"
+        "a \\<b\\> tag, \\[x\\](y), \\`c\\`\n\n"
+        "x<sup>2</sup> H<sub>2</sub>O <u>under</u>\n"
+    )
+    assert render_html(text).count("<p>") == 4
+
+
+def test_footnotes_keep_their_links():
+    html = (
+        '<p>Text<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>'
+        '.</p><hr class="footnotes-sep"><section class="footnotes"><ol><li id="fn1">'
+        '<p>Note <a href="#fnref1">↩︎</a></p></li></ol></section>'
+    )
+
+    text = markdown_from_html(html, SITE)
+
+    assert 'id="fnref1"' in text and 'id="fn1"' in text
+    assert 'href="#fnref1"' in text and 'href="#fn1"' in text
