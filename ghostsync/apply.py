@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,6 +86,7 @@ class Executor:
     refs: References | None = None
     backups: BackupSet | None = None
     uploader: Uploader | None = None
+    jobs: int = 1
     # Posts written with a link to a post that had no URL yet: written again
     # at the end of the run, once every post of the run has its URL.
     _relink: list[tuple[p.Action, dict[str, Any]]] = field(default_factory=list)
@@ -100,8 +102,18 @@ class Executor:
             self.uploader = Uploader(client, self.state, self.root, self.site)
 
     def run(self, actions: list[p.Action]) -> list[Outcome]:
-        outcomes = []
-        for action in targets_first(actions):
+        """Apply ``actions``: the parallel writes first, then the rest in order.
+
+        With ``jobs`` above one, plain creates and updates (no uploads, no
+        links, no backup, every tag already in Ghost) are sent ``jobs`` at a
+        time: each is one post, so no post has two writes in flight, and no
+        two writes race to create a tag. Everything else goes one at a time
+        afterwards, each write after the posts it links to.
+        """
+        together = [a for a in actions if self.jobs > 1 and self._parallel(a)]
+        chosen = {id(action) for action in together}
+        outcomes = self._run_together(together)
+        for action in targets_first([a for a in actions if id(a) not in chosen]):
             outcome = self.apply(action)
             if outcome is not None:
                 outcomes.append(outcome)
@@ -112,6 +124,31 @@ class Executor:
                 outcomes.append(failed)
                 self.report(failed)
         return outcomes
+
+    def _parallel(self, action: p.Action) -> bool:
+        item = action.local
+        if action.name not in (p.CREATE, p.UPDATE) or item is None:
+            return False
+        if item.refs or action.overwrite:
+            return False
+        return self.tags.known(item.post.fields.get("tags") or [])
+
+    def _run_together(self, actions: list[p.Action]) -> list[Outcome]:
+        if not actions:
+            return []
+        done: dict[int, Outcome] = {}
+        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        try:
+            futures = {pool.submit(self.apply, a): i for i, a in enumerate(actions)}
+            for future in as_completed(futures):
+                outcome = future.result()
+                if outcome is not None:
+                    done[futures[future]] = outcome
+                    self.report(outcome)
+        finally:
+            # Writes in flight finish and are recorded; queued ones are dropped.
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [done[i] for i in sorted(done)]
 
     def apply(self, action: p.Action) -> Outcome | None:
         """Carry out one action; errors become a failed outcome, not an exit."""
@@ -364,6 +401,7 @@ class Executor:
     ) -> None:
         """Remember a write; an incomplete one (a link left to resolve) keeps no
         local hash, so the next run writes the post again if this one stops."""
+        self.tags.learn(post.get("tags") or [])
         kind = item.post.kind
         # The post is in sync now: a conflict copy left for it is out of date.
         conflict_path(self.root, item.path).unlink(missing_ok=True)

@@ -94,7 +94,28 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose heavier subcommands are imported only when they are run.
+
+    ``ghostsync --version`` and the sync commands then never import the local
+    Ghost helper (and ``requests`` with it) just to start.
+    """
+
+    lazy = {"local": ("ghostsync.localghost", "local")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[name]
+            self.add_command(getattr(importlib.import_module(module), attribute))
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="ghostsync")
 @click.option(
     "-C",
@@ -260,6 +281,13 @@ def plan(
     is_flag=True,
     help="Check that uploaded files still answer on the site; upload missing ones.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Writes in flight at once.",
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
 @handle_errors
@@ -270,6 +298,7 @@ def push(
     force: bool,
     dry_run: bool,
     verify_images: bool,
+    jobs: int,
     paths: tuple[Path, ...],
     **deletion_flags: Any,
 ) -> int:
@@ -291,6 +320,7 @@ def push(
                 deletions=_deletions(**deletion_flags),
                 dry_run=dry_run,
                 verify_images=verify_images,
+                jobs=jobs,
                 report=printer,
                 start=printer.start,
             )
@@ -445,17 +475,6 @@ def init(obj: Context, url: str, force: bool) -> int:
     for line in init_project(root, url=url, force=force, check=bool(url)):
         click.echo(line)
     return ExitCode.OK
-
-
-def _add_local_group() -> None:
-    try:
-        from ghostsync.localghost import local
-    except ImportError:  # pragma: no cover - only while the module is absent
-        return
-    main.add_command(local)
-
-
-_add_local_group()
 
 
 def dump_json(data: Any) -> None:

@@ -9,6 +9,7 @@ the planner asks for, a hundred at a time.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -102,6 +103,7 @@ class TagResolver:
     def __init__(self, client: ResourceReader) -> None:
         self._client = client
         self._ids: dict[str, str] | None = None
+        self._lock = threading.Lock()
 
     def reference(self, name: str, slug: str) -> dict[str, str]:
         ids = self._load()
@@ -109,11 +111,26 @@ class TagResolver:
             return {"id": ids[slug]}
         return {"name": name.strip(), "slug": slug}
 
+    def known(self, slugs: Iterable[str]) -> bool:
+        """Whether every tag of ``slugs`` exists in Ghost already."""
+        ids = self._load()
+        return all(slug in ids for slug in slugs)
+
+    def learn(self, tags: Iterable[dict[str, Any]]) -> None:
+        """Remember the tags a write returned (new ones are now known)."""
+        with self._lock:
+            if self._ids is None:
+                return
+            for tag in tags:
+                if tag.get("slug") and tag.get("id"):
+                    self._ids[tag["slug"]] = tag["id"]
+
     def _load(self) -> dict[str, str]:
-        if self._ids is None:
-            tags = self._client.browse_resource("tags", fields=["id", "slug"])
-            self._ids = {tag["slug"]: tag["id"] for tag in tags}
-        return self._ids
+        with self._lock:
+            if self._ids is None:
+                tags = self._client.browse_resource("tags", fields=["id", "slug"])
+                self._ids = {tag["slug"]: tag["id"] for tag in tags}
+            return self._ids
 
 
 class References:

@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ghostsync import body as body_module
+from ghostsync import canonical, source
+from ghostsync import fields as fields_module
 from ghostsync import planner as p
 from ghostsync import refs as localrefs
 from ghostsync.apply import Executor, Outcome
 from ghostsync.backups import BackupSet, expire
+from ghostsync.cache import Entry, HashCache, file_token, fingerprint, stat_key
 from ghostsync.canonical import NO_SITE, SiteURL, digest, local_canonical
 from ghostsync.config import Settings
 from ghostsync.errors import (
@@ -33,7 +37,7 @@ from ghostsync.errors import (
     most_severe,
 )
 from ghostsync.remote import References, fetch_bodies, fetch_index
-from ghostsync.source import LocalScan, scan
+from ghostsync.source import LocalPost, LocalScan, scan
 from ghostsync.state import State, Upload
 from ghostsync.uploads import Uploader, absolute, known_urls
 
@@ -130,22 +134,208 @@ def _tz(settings: Settings, info: dict[str, Any]) -> dt.tzinfo:
 
 
 def read_local(
-    settings: Settings, site_url: SiteURL, tz: dt.tzinfo
+    settings: Settings,
+    site_url: SiteURL,
+    tz: dt.tzinfo,
+    cache: HashCache | None = None,
+    state: State | None = None,
 ) -> tuple[list[p.LocalItem], LocalScan]:
-    """Every valid file as a planner item, and the scan with its errors."""
-    result = scan(settings, tz)
+    """Every valid file as a planner item, and the scan with its errors.
+
+    With a ``cache`` (and the ``state``), a file is not read when it is
+    unchanged since the cache saw it, so are the files it refers to and the
+    posts it links to, and the state holds its hash under its path: its item
+    carries only the path, kind, slug and hash (``scan.cached`` names it), and
+    :func:`read_in_full` reads it when the plan needs more.
+    """
+    result = scan(settings, tz, cache=cache)
+    if cache is not None:
+        _reread(settings, tz, result, _stale(settings, result, cache, state))
+
     posts = {post.path: post for post in result.posts}
-    found = localrefs.collect(settings, result)
-    items = []
+    bounds = localrefs.limits(settings, result)
+    items, kept = [], []
     for post in result.posts:
-        canonical = local_canonical(
-            post.kind, post.fields, post.body, post.body_format, site_url
-        )
-        post_refs = found.get(post.path, ())
-        if post_refs:
-            canonical["refs"] = localrefs.canonical_refs(post_refs, posts)
-        items.append(p.LocalItem(post, canonical, digest(canonical), refs=post_refs))
+        entry = result.cached.get(post.path)
+        try:
+            item = (
+                p.LocalItem(post, {}, entry.hash)
+                if entry is not None
+                else _full_item(settings, site_url, post, bounds, posts)
+            )
+        except InvalidFileError as error:
+            result.errors.append(error)
+            continue
+        kept.append(post)
+        items.append(item)
+    result.posts = kept
+
+    if cache is not None:
+        _remember(settings, cache, result, items)
     return items, result
+
+
+def _full_item(
+    settings: Settings,
+    site_url: SiteURL,
+    post: LocalPost,
+    bounds: localrefs.Limits,
+    posts: dict[str, LocalPost],
+) -> p.LocalItem:
+    """The item of a file read in full: references checked, hash computed."""
+    post_refs = localrefs.post_refs(post, settings.root, bounds)
+    canonical = local_canonical(
+        post.kind, post.fields, post.body, post.body_format, site_url
+    )
+    if post_refs:
+        canonical["refs"] = localrefs.canonical_refs(post_refs, posts)
+    return p.LocalItem(post, canonical, digest(canonical), refs=post_refs)
+
+
+def _stale(
+    settings: Settings, result: LocalScan, cache: HashCache, state: State | None
+) -> set[str]:
+    """Cached files that must be read after all.
+
+    One the state does not hold with that hash under that path (it may be
+    adopted, moved or matched by ``id:``), or whose referenced files or linked
+    posts changed.
+    """
+    by_path = state.by_path() if state is not None else {}
+    posts = {post.path: post for post in result.posts}
+    stale = set()
+    for rel, entry in result.cached.items():
+        record = by_path.get(rel)
+        tracked = record is not None and (record.kind, record.local_hash) == (
+            entry.kind,
+            entry.hash,
+        )
+        deps_hold = all(
+            _holds(settings, cache, posts, path, token) for path, token in entry.deps
+        )
+        if not tracked or entry.explicit_id or not deps_hold:
+            stale.add(rel)
+    return stale
+
+
+def _holds(
+    settings: Settings,
+    cache: HashCache,
+    posts: dict[str, LocalPost],
+    path: str,
+    token: str,
+) -> bool:
+    if token.startswith("post:"):
+        target = posts.get(path)
+        return target is not None and _link_token(target) == token
+    if not token or token != file_token(settings.root / path):
+        return False
+    return int(token.split(":")[1]) < cache.trusted_before
+
+
+def _link_token(post: LocalPost) -> str:
+    return f"post:{post.kind}:{post.slug}:{post.fields.get('status')}"
+
+
+def _reread(
+    settings: Settings, tz: dt.tzinfo, result: LocalScan, paths: set[str]
+) -> list[LocalPost]:
+    """Read the cached files ``paths`` in full, in place in ``result``."""
+    if not paths:
+        return []
+    fresh = scan(settings, tz, only=paths)
+    by_path = {post.path: post for post in fresh.posts}
+    result.posts = [
+        by_path.get(post.path, post) if post.path in paths else post
+        for post in result.posts
+        if post.path not in paths or post.path in by_path
+    ]
+    result.errors += fresh.errors
+    result.stats.update(fresh.stats)
+    for path in paths:
+        result.cached.pop(path, None)
+    return fresh.posts
+
+
+def _remember(
+    settings: Settings, cache: HashCache, result: LocalScan, items: list[p.LocalItem]
+) -> None:
+    """Put every file read in full into the cache and save it."""
+    posts = {post.path: post for post in result.posts}
+    for item in items:
+        stat = result.stats.get(item.path)
+        if stat is None or item.path in result.cached:
+            continue
+        deps = tuple(
+            (
+                ref.path,
+                _link_token(posts[ref.path])
+                if ref.endpoint == localrefs.POST
+                else file_token(settings.root / ref.path),
+            )
+            for ref in item.refs
+        )
+        post = item.post
+        mtime_ns, size, inode = stat_key(stat)
+        entry = Entry(
+            mtime_ns,
+            size,
+            inode,
+            post.kind,
+            post.slug,
+            post.explicit_id,
+            post.body_format,
+            item.hash,
+            post.warnings,
+            str(post.fields.get("status") or ""),
+            deps,
+        )
+        cache.put(item.path, entry)
+    cache.keep_only({post.path for post in result.posts})
+    cache.save()
+
+
+def read_in_full(
+    site: Site, items: list[p.LocalItem], local_scan: LocalScan, paths: set[str]
+) -> list[p.LocalItem]:
+    """``items`` with the cached ones among ``paths`` read from their files."""
+    settings = site.settings
+    fresh = _reread(settings, site.tz, local_scan, paths & set(local_scan.cached))
+    if not fresh:
+        return items
+
+    posts = {post.path: post for post in local_scan.posts}
+    bounds = localrefs.limits(settings, local_scan)
+    replaced: dict[str, p.LocalItem] = {}
+    for post in fresh:
+        try:
+            replaced[post.path] = _full_item(settings, site.url, post, bounds, posts)
+        except InvalidFileError as error:
+            local_scan.errors.append(error)
+    local_scan.posts = [
+        post
+        for post in local_scan.posts
+        if post.path not in paths or post.path in replaced
+    ]
+    present = {post.path for post in local_scan.posts}
+    return [replaced.get(item.path, item) for item in items if item.path in present]
+
+
+def scan_fingerprint(settings: Settings, site_url: SiteURL, tz: dt.tzinfo) -> str:
+    """What a cached reading depends on besides the files themselves."""
+    readers = [
+        Path(module.__file__ or "")
+        for module in (source, canonical, fields_module, body_module, localrefs)
+    ]
+    code = [
+        (path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in readers
+    ]
+    options = {
+        name: value
+        for name, value in vars(settings).items()
+        if name not in ("environ", "key_env", "key_file")
+    }
+    return fingerprint(options, str(tz), site_url.url, code)
 
 
 def validate(settings: Settings) -> LocalScan:
@@ -198,7 +388,9 @@ def make_plan(
     --all: every untracked one), read in ``formats`` with the others.
     """
     now = now or dt.datetime.now(dt.UTC)
-    items, local_scan = read_local(site.settings, site.url, site.tz)
+    # --verify-images checks every upload a file refers to: every file is read.
+    cache = None if verify_images else _cache(site)
+    items, local_scan = read_local(site.settings, site.url, site.tz, cache, site.state)
     _check_folders(site, local_scan, deletions.allow_empty)
     remote = fetch_index(site.client, site.url)
     post_urls = _post_urls(site.state, remote)
@@ -222,6 +414,17 @@ def make_plan(
     if more_bodies is not None:
         wanted |= more_bodies(inputs)
     if wanted:
+        reread = {r.path for r in site.state.records.values() if r.id in wanted}
+        reread &= set(local_scan.cached)
+        if reread:
+            items = read_in_full(site, items, local_scan, reread)
+            items = [
+                _with_urls(site, item, post_urls, missing)
+                if item.path in reread
+                else item
+                for item in items
+            ]
+            inputs = replace(inputs, local=items, invalid=local_scan.errors)
         remote = fetch_bodies(site.client, remote, wanted, site.url, formats)
         inputs = replace(inputs, remote=remote)
 
@@ -240,6 +443,11 @@ def make_plan(
         post_urls=post_urls,
         missing=missing,
     )
+
+
+def _cache(site: Site) -> HashCache:
+    mark = scan_fingerprint(site.settings, site.url, site.tz)
+    return HashCache.load(site.settings.root, mark)
 
 
 def _check_references(site: Site, plan: p.Plan) -> p.Plan:
@@ -359,6 +567,7 @@ def push(
     deletions: Deletions = Deletions(),
     dry_run: bool = False,
     verify_images: bool = False,
+    jobs: int = 1,
     report: Callable[[Outcome], None] = lambda outcome: None,
     start: Callable[[int], None] = lambda writes: None,
 ) -> Result:
@@ -366,7 +575,8 @@ def push(
 
     ``start`` is told how many writes are about to be made, ``report`` hears
     the outcome of each action as it finishes. Files are uploaded only for
-    the posts being written, and never on a dry run.
+    the posts being written, and never on a dry run. Up to ``jobs`` writes
+    are in flight at once (see :meth:`Executor.run`).
     """
     result = make_plan(
         site,
@@ -395,6 +605,7 @@ def push(
         report=report,
         refs=site.references(),
         uploader=uploader,
+        jobs=jobs,
     )
     try:
         result.outcomes = executor.run(actions)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import frontmatter
 import yaml
 
+from ghostsync.cache import Entry, HashCache
 from ghostsync.config import BODY_FORMATS, Settings
 from ghostsync.errors import InvalidFileError
 from ghostsync.fields import ALIASES, FIELDS, INSTRUCTIONS, Field, fields_for
@@ -58,6 +61,11 @@ class LocalScan:
     errors: list[InvalidFileError] = field(default_factory=list)
     # Kinds whose folder does not exist (a side that looks emptied).
     missing_dirs: list[str] = field(default_factory=list)
+    # Files the hash cache knew unchanged: their posts in ``posts`` are
+    # summaries without a body (see :func:`summary`).
+    cached: dict[str, Entry] = field(default_factory=dict)
+    # The stat of each file read in full, for the hash cache.
+    stats: dict[str, os.stat_result] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,44 +75,117 @@ class _FrontMatter:
     raw: dict[str, str]
 
 
-def scan(settings: Settings, tz: dt.tzinfo, only: set[str] | None = None) -> LocalScan:
-    """Read every post and page file; ``only`` limits it to these relative paths."""
+def scan(
+    settings: Settings,
+    tz: dt.tzinfo,
+    only: set[str] | None = None,
+    cache: HashCache | None = None,
+) -> LocalScan:
+    """Read every post and page file; ``only`` limits it to these relative paths.
+
+    With a ``cache``, a file whose stat it knows is not opened: its post is a
+    summary (see :func:`summary`) and its entry is in ``cached``.
+    """
     result = LocalScan()
     for kind, folder in settings.content_dirs().items():
         if not folder.is_dir():
             result.missing_dirs.append(kind)
             continue
-        for path in _markdown_files(folder, settings):
-            rel = path.relative_to(settings.root).as_posix()
+        for path, rel, stat in _markdown_files(folder, settings):
             if only is not None and rel not in only:
                 continue
+            entry = cache.get(rel, stat) if cache is not None else None
+            if entry is not None and entry.kind == kind:
+                result.cached[rel] = entry
+                result.posts.append(summary(rel, entry))
+                continue
             try:
-                result.posts.append(read_post(path, rel, kind, settings, tz))
+                result.posts.append(read_post(Path(path), rel, kind, settings, tz))
             except InvalidFileError as error:
                 result.errors.append(error)
+            result.stats[rel] = stat
 
     _check_duplicate_slugs(result)
     return result
 
 
-def _markdown_files(folder: Path, settings: Settings) -> list[Path]:
-    files = []
-    for path in sorted(folder.rglob("*.md")):
-        rel = path.relative_to(settings.root).as_posix()
-        if path.is_file() and not _excluded(rel, settings.exclude):
-            files.append(path)
-    return files
+def summary(rel: str, entry: Entry) -> LocalPost:
+    """A cached file as a post with its identity and status only: no body.
+
+    Such a post may be planned as unchanged; anything that sends or compares
+    its content must read the file first.
+    """
+    return LocalPost(
+        path=rel,
+        kind=entry.kind,
+        slug=entry.slug,
+        fields={"status": entry.status},
+        body="",
+        body_format=entry.body_format,
+        explicit_id=entry.explicit_id,
+        warnings=entry.warnings,
+    )
 
 
-def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
-    posix = PurePosixPath(rel)
-    for pattern in patterns:
-        if posix.match(pattern) or fnmatch.fnmatch(rel, pattern):
+def _markdown_files(
+    folder: Path, settings: Settings
+) -> list[tuple[str, str, os.stat_result]]:
+    """Every ``.md`` file below ``folder`` not excluded, sorted, with its stat."""
+    prefix = folder.relative_to(settings.root).as_posix()
+    excluded = Exclusions(settings.exclude)
+    found = []
+    for top, dirs, names in os.walk(folder):
+        dirs.sort()
+        base = prefix + top[len(str(folder)) :].replace(os.sep, "/")
+        for name in names:
+            if not name.endswith(".md"):
+                continue
+            rel = f"{base}/{name}"
+            path = os.path.join(top, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            if S_ISREG(stat.st_mode) and not excluded(rel):
+                found.append((path, rel, stat))
+    found.sort(key=lambda item: item[1].split("/"))
+    return found
+
+
+class Exclusions:
+    """The ``exclude`` patterns, compiled once, matched against relative paths.
+
+    A path is excluded when a pattern matches it the way ``PurePath.match``
+    does (part by part from the right) or as a whole with ``fnmatch``; a
+    pattern ``**/x/**`` also matches ``x/...`` at the top of the tree.
+    """
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.whole: list[Any] = []
+        self.by_parts: list[list[Any]] = []
+        for pattern in patterns:
+            self.whole.append(_glob(pattern))
+            if pattern.startswith("**/"):
+                self.whole.append(_glob(pattern[3:]))
+            if pattern and not pattern.startswith("/"):
+                parts = [part for part in pattern.split("/") if part not in ("", ".")]
+                self.by_parts.append([_glob(part) for part in parts])
+
+    def __call__(self, rel: str) -> bool:
+        if any(match(rel) for match in self.whole):
             return True
-        # "**/x/**" should also match "x/..." at the top of the tree.
-        if pattern.startswith("**/") and fnmatch.fnmatch(rel, pattern[3:]):
-            return True
-    return False
+        parts = rel.split("/")
+        for pattern in self.by_parts:
+            if len(pattern) > len(parts):
+                continue
+            tail = parts[-len(pattern) :]
+            if all(match(part) for match, part in zip(pattern, tail, strict=True)):
+                return True
+        return False
+
+
+def _glob(pattern: str) -> Any:
+    return re.compile(fnmatch.translate(pattern)).match
 
 
 def _check_duplicate_slugs(result: LocalScan) -> None:

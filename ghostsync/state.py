@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -82,6 +83,9 @@ class State:
         self.journal_path = root / ".ghostsync" / "journal" / f"{site_uuid}.jsonl"
         self.snapshot = Snapshot()
         self._journal: TextIO | None = None
+        # Parallel writes record their results from several threads.
+        self._lock = threading.RLock()
+        self._dirty = False
 
     @classmethod
     def open(cls, root: Path, site_uuid: str) -> State:
@@ -90,6 +94,7 @@ class State:
         state.snapshot = _read_state(state.path)
         if state.journal_path.exists():
             _replay(state.snapshot, state.journal_path)
+            state._dirty = True
             state.fold()
         return state
 
@@ -101,50 +106,62 @@ class State:
         return {record.path: record for record in self.records.values()}
 
     def put(self, record: Record) -> None:
-        self._append({"op": "put", "record": asdict(record)})
-        self.records[record.id] = record
-        self.snapshot.pending.pop(record.path, None)
+        with self._lock:
+            self._append({"op": "put", "record": asdict(record)})
+            self.records[record.id] = record
+            self.snapshot.pending.pop(record.path, None)
 
     def forget(self, post_id: str) -> None:
-        self._append({"op": "forget", "id": post_id})
-        self.records.pop(post_id, None)
+        with self._lock:
+            self._append({"op": "forget", "id": post_id})
+            self.records.pop(post_id, None)
 
     def add_pending(self, pending: Pending) -> None:
-        self._append({"op": "pending", "pending": asdict(pending)})
-        self.snapshot.pending[pending.path] = pending
+        with self._lock:
+            self._append({"op": "pending", "pending": asdict(pending)})
+            self.snapshot.pending[pending.path] = pending
 
     @property
     def uploads(self) -> dict[str, Upload]:
         return self.snapshot.uploads
 
     def put_upload(self, upload: Upload) -> None:
-        self._append({"op": "upload", "upload": asdict(upload)})
-        self.uploads[upload.key] = upload
+        with self._lock:
+            self._append({"op": "upload", "upload": asdict(upload)})
+            self.uploads[upload.key] = upload
 
     def forget_upload(self, key: str) -> None:
-        if key in self.uploads:
-            self._append({"op": "forget-upload", "key": key})
-            self.uploads.pop(key, None)
+        with self._lock:
+            if key in self.uploads:
+                self._append({"op": "forget-upload", "key": key})
+                self.uploads.pop(key, None)
 
     def drop_pending(self, path: str) -> None:
-        if path in self.snapshot.pending:
-            self._append({"op": "drop", "path": path})
-            self.snapshot.pending.pop(path, None)
+        with self._lock:
+            if path in self.snapshot.pending:
+                self._append({"op": "drop", "path": path})
+                self.snapshot.pending.pop(path, None)
 
     def fold(self) -> None:
-        """Write the state file from memory and remove the journal."""
-        self.close()
-        snapshot = self.snapshot
-        if (
-            snapshot.records
-            or snapshot.pending
-            or snapshot.uploads
-            or self.path.exists()
-        ):
-            text = _render(self.site_uuid, self.snapshot)
-            _write_atomic(self.path, text, self.journal_path.parent)
-        crash_point("fold")
-        self.journal_path.unlink(missing_ok=True)
+        """Write the state file from memory and remove the journal.
+
+        A run that changed nothing leaves the file as it is.
+        """
+        with self._lock:
+            self.close()
+            snapshot = self.snapshot
+            wanted = (
+                snapshot.records
+                or snapshot.pending
+                or snapshot.uploads
+                or self.path.exists()
+            )
+            if self._dirty and wanted:
+                text = _render(self.site_uuid, self.snapshot)
+                _write_atomic(self.path, text, self.journal_path.parent)
+                self._dirty = False
+            crash_point("fold")
+            self.journal_path.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self._journal is not None:
@@ -152,6 +169,7 @@ class State:
             self._journal = None
 
     def _append(self, entry: dict[str, Any]) -> None:
+        self._dirty = True
         if self._journal is None:
             self.journal_path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = self.journal_path.open("a", encoding="utf-8")

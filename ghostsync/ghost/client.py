@@ -17,6 +17,7 @@ import json
 import logging
 import mimetypes
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -107,14 +108,19 @@ class RequestStats:
     bytes_received: int = 0
     retries: int = 0
     by_method: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, repr=False, compare=False
+    )
 
     def count(self, method: str, received: int) -> None:
-        self.requests += 1
-        self.bytes_received += received
-        self.by_method[method] += 1
+        with self._lock:
+            self.requests += 1
+            self.bytes_received += received
+            self.by_method[method] += 1
 
     def count_retry(self) -> None:
-        self.retries += 1
+        with self._lock:
+            self.retries += 1
 
 
 class GhostRetry(Retry):
