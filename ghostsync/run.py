@@ -133,6 +133,23 @@ def _tz(settings: Settings, info: dict[str, Any]) -> dt.tzinfo:
         return dt.UTC
 
 
+class _Unread(dict[str, Any]):
+    """The canonical payload of a file the hash cache spared from reading.
+
+    Empty, and any lookup is a programming error: a plan that compares or
+    sends a post must have read its file (:func:`read_in_full`).
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        raise RuntimeError(f"the file was not read (cached); no {key!r}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        raise RuntimeError(f"the file was not read (cached); no {key!r}")
+
+
+UNREAD = _Unread()
+
+
 def read_local(
     settings: Settings,
     site_url: SiteURL,
@@ -159,7 +176,7 @@ def read_local(
         entry = result.cached.get(post.path)
         try:
             item = (
-                p.LocalItem(post, {}, entry.hash)
+                p.LocalItem(post, UNREAD, entry.hash)
                 if entry is not None
                 else _full_item(settings, site_url, post, bounds, posts)
             )
@@ -391,6 +408,9 @@ def make_plan(
     # --verify-images checks every upload a file refers to: every file is read.
     cache = None if verify_images else _cache(site)
     items, local_scan = read_local(site.settings, site.url, site.tz, cache, site.state)
+    if paths is not None:  # what a selection names is shown in full (diff)
+        named = {rel for rel in local_scan.cached if _named(rel, paths)}
+        items = read_in_full(site, items, local_scan, named)
     _check_folders(site, local_scan, deletions.allow_empty)
     remote = fetch_index(site.client, site.url)
     post_urls = _post_urls(site.state, remote)
@@ -658,6 +678,13 @@ def check_selection(root: Path, plan: p.Plan, paths: set[str] | None) -> None:
                 " removed file ghostsync tracked",
                 hint="name a post file or a content folder",
             )
+
+
+def _named(path: str, paths: set[str]) -> bool:
+    return any(
+        path == selected or path.startswith(selected.rstrip("/") + "/")
+        for selected in paths
+    )
 
 
 def _selected(action: p.Action, paths: set[str] | None) -> bool:

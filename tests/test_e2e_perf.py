@@ -73,3 +73,20 @@ def test_parallel_push_creates_a_new_tag_once_and_records_every_post(project):
         tags = remote_post(project, f"p{number}")["tags"]
         assert [tag["id"] for tag in tags] == [found[0]["id"]]
     assert {a.name for a in mine(project.plan(), project.prefix)} == {p.UNCHANGED}
+
+
+def test_a_named_cached_file_is_read_for_its_diff(project):
+    from ghostsync.diff import diff
+    from ghostsync.run import connect
+
+    rel = project.post("same", "Same", "Unchanged body.\n")
+    age_files(project)
+    project.push()
+    assert rel in project.plan().scan.cached
+
+    with connect(project.settings(), project.client()) as site:
+        result, [found] = diff(site, {rel})
+
+    assert rel not in result.scan.cached
+    assert found.action.name == p.UNCHANGED
+    assert found.same
