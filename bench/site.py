@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostsync import localghost
+from ghostsync.errors import UnreachableError
 from ghostsync.localghost_setup import (
     AdminApi,
     read_env,
@@ -66,7 +67,7 @@ def import_export(site: Site, export: dict[str, Any]) -> float:
     """
     api = AdminApi(site.url, site.key)
     expected = _count(api, "posts") + len(export["db"][0]["data"]["posts"])
-    timeout = 60 + 0.1 * len(export["db"][0]["data"]["posts"])
+    timeout = 120 + 0.3 * len(export["db"][0]["data"]["posts"])
     started = time.monotonic()
     _upload(site, export)
     _wait_for(api, expected, started + timeout, site.data / "ghost.log")
@@ -81,7 +82,8 @@ def _upload(site: Site, export: dict[str, Any]) -> None:
     body = json.dumps(export).encode()
     files = {"importfile": ("bench.json", body, "application/json")}
     resp = owner.http.post(f"{site.url}/ghost/api/admin/db/", files=files, timeout=600)
-    owner.logout()
+    # No logout: the import job keeps Ghost too busy to answer it in time, and
+    # the session dies with the instance.
     if resp.status_code not in (200, 202):
         raise RuntimeError(f"import answered {resp.status_code}: {resp.text[:300]}")
 
@@ -92,12 +94,23 @@ def _count(api: AdminApi, kind: str) -> int:
 
 
 def _wait_for(api: AdminApi, expected: int, deadline: float, log: Path) -> None:
-    while _count(api, "posts") < expected:
+    # While the import's transaction holds SQLite, reads may time out (500).
+    while _count_or_zero(api) < expected:
         if "site-content-import failed" in log.read_text(errors="replace"):
             raise RuntimeError(f"Ghost's import failed; its log is {log}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"the import did not bring {expected} posts in time")
         time.sleep(0.5)
+
+
+def _count_or_zero(api: AdminApi) -> int:
+    try:
+        code, body = api.call("GET", "/posts/?limit=1&fields=id")
+    except UnreachableError:  # busy importing
+        return 0
+    if code != 200:
+        return 0
+    return int(body["meta"]["pagination"]["total"])
 
 
 def _delete_import_tags(api: AdminApi) -> None:
