@@ -97,11 +97,15 @@ def handle_errors(command: F) -> F:
 class LazyGroup(click.Group):
     """A group whose heavier subcommands are imported only when they are run.
 
-    ``ghostsync --version`` and the sync commands then never import the local
-    Ghost helper (and ``requests`` with it) just to start.
+    ``ghostsync --version`` and the other commands then never import the
+    local Ghost helper (and ``requests``) or the planner just to start.
     """
 
-    lazy = {"local": ("ghostsync.localghost", "local")}
+    lazy = {
+        "local": ("ghostsync.localghost", "local"),
+        "pull": ("ghostsync.cli_pull", "pull"),
+        "sync": ("ghostsync.cli_pull", "sync"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
@@ -479,13 +483,3 @@ def init(obj: Context, url: str, force: bool) -> int:
 
 def dump_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
-
-
-def _add_commands() -> None:
-    from ghostsync.cli_pull import pull, sync
-
-    main.add_command(pull)
-    main.add_command(sync)
-
-
-_add_commands()

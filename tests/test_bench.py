@@ -46,8 +46,9 @@ def test_bench_at_n_20_measures_everything_against_the_floor(tmp_path):
     }
 
 
-def test_the_cli_starts_without_the_http_stack():
-    code = "import sys, ghostsync.cli; print(sorted({'requests'} & set(sys.modules)))"
+def test_the_cli_starts_without_the_http_stack_or_the_planner():
+    heavy = "{'requests', 'ghostsync.planner', 'markdown_it'}"
+    code = f"import sys, ghostsync.cli; print(sorted({heavy} & set(sys.modules)))"
 
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
