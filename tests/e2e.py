@@ -50,9 +50,9 @@ class Project:
 
     root: Path
     url: str
-    key: str
+    key: str = field(repr=False)
     prefix: str
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.env = {"GHOST_URL": self.url, KEY_VAR: self.key}
