@@ -11,6 +11,7 @@ import datetime as dt
 import fnmatch
 import os
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,12 @@ from ghostsync.fields import ALIASES, FIELDS, INSTRUCTIONS, Field, fields_for
 DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
 TAG_MAX = 191
+# Slugs Ghost keeps for its own routes (overrides.json, slugs.protected).
+PROTECTED_SLUGS = ("ghost", "rss", "amp")
+# Obsidian's wikilinks, embeds and callouts, which Markdown shows as text.
+OBSIDIAN = re.compile(r"!?\[\[[^\]\n]+\]\]|^[ \t]*>[ \t]*\[![a-zA-Z-]+\]", re.M)
+FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$", re.M | re.S)
+TOML_FENCE = "+++"
 YAML_TYPES = {bool: "a boolean", int: "a number", float: "a number"}
 
 
@@ -230,6 +237,8 @@ def parse_post(
         warnings.append(f"{rel}: no title; using the file name '{title}'")
 
     slug, stem_date = _slug(values, path, rel, front)
+    _check_protected(slug, rel, front)
+    warnings += _obsidian_warning(body, rel)
     if "published_at" not in values and stem_date is not None:
         values["published_at"] = stem_date
 
@@ -270,6 +279,8 @@ def _read_text(path: Path, rel: str) -> str:
 
 
 def _split(text: str, rel: str) -> tuple[_FrontMatter, str]:
+    if text.startswith(TOML_FENCE + "\n"):
+        return _split_toml(text, rel)
     handler = frontmatter.YAMLHandler()
     if not handler.detect(text):
         return _FrontMatter({}, {}, {}), text
@@ -286,6 +297,35 @@ def _split(text: str, rel: str) -> tuple[_FrontMatter, str]:
     return _parse_yaml(raw_front, rel), body
 
 
+def _split_toml(text: str, rel: str) -> tuple[_FrontMatter, str]:
+    """Hugo's ``+++`` front matter: TOML, never left in the body."""
+    lines = text.split("\n")
+    end = next((i for i, line in enumerate(lines[1:], 1) if line == TOML_FENCE), None)
+    if end is None:
+        raise InvalidFileError(
+            f"{rel}: the TOML front matter has no closing '+++' line",
+            path=rel,
+            line=1,
+            hint="end the front matter with a line of three plus signs",
+        )
+    try:
+        data = tomllib.loads("\n".join(lines[1:end]))
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidFileError(
+            f"{rel}: the front matter is not valid TOML: {error}",
+            path=rel,
+            hint='check the quoting: key = "value"',
+        ) from None
+
+    where = {}
+    for number, line in enumerate(lines[1:end], start=2):
+        key = line.split("=", 1)[0].strip()
+        if "=" in line and key in data:
+            where.setdefault(key, number)
+    front = _FrontMatter({str(k): v for k, v in data.items()}, where, {})
+    return front, "\n".join(lines[end + 1 :])
+
+
 def _parse_yaml(text: str, rel: str) -> _FrontMatter:
     loader = yaml.SafeLoader(text)
     try:
@@ -300,11 +340,14 @@ def _parse_yaml(text: str, rel: str) -> _FrontMatter:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
+        hint = "check quoting and indentation; quote values that contain ': '"
+        if "'\\t'" in str(error.problem):
+            hint = "YAML forbids tabs for indentation: indent with spaces"
         raise InvalidFileError(
             f"{rel}:{line}: the front matter is not valid YAML: {error.problem}",
             path=rel,
             line=line,
-            hint="check quoting and indentation; quote values that contain ': '",
+            hint=hint,
         ) from None
     finally:
         loader.dispose()
@@ -335,6 +378,9 @@ def _values(front: _FrontMatter, rel: str, kind: str) -> tuple[dict[str, Any], l
         name = ALIASES.get(key, key)
         if name in INSTRUCTIONS:
             continue
+        if name == "published_at" and name in values:
+            values[name] = _date_pair(front, rel, values[name], value, key, warnings)
+            continue
         if name in values:
             raise _invalid(front, rel, key, f"sets {name} twice (also as an alias)")
         if name not in managed:
@@ -348,6 +394,24 @@ def _values(front: _FrontMatter, rel: str, kind: str) -> tuple[dict[str, Any], l
             )
         values[name] = value
     return values, warnings
+
+
+def _date_pair(
+    front: _FrontMatter,
+    rel: str,
+    first: Any,
+    second: Any,
+    key: str,
+    warnings: list[str],
+) -> Any:
+    """Both ``date`` and ``published_at``: ``published_at`` wins."""
+    chosen = second if key == "published_at" else first
+    if first != second:
+        warnings.append(
+            f"{rel}:{front.lines.get('date', 1)}: date and published_at differ;"
+            f" published_at ({front.raw.get('published_at', chosen)}) is used"
+        )
+    return chosen
 
 
 def _unknown_key_warning(rel: str, front: _FrontMatter, key: str, kind: str) -> str:
@@ -371,6 +435,29 @@ def _invalid(
     return InvalidFileError(
         f"{where}: '{key}' {problem}", path=rel, line=line, field=key, hint=hint
     )
+
+
+def _check_protected(slug: str, rel: str, front: _FrontMatter) -> None:
+    if slug in PROTECTED_SLUGS:
+        raise InvalidFileError(
+            f"{rel}:{front.lines.get('slug', 1)}: the slug '{slug}' is kept by"
+            " Ghost for its own pages",
+            path=rel,
+            line=front.lines.get("slug"),
+            field="slug",
+            hint="set another slug: in the front matter",
+        )
+
+
+def _obsidian_warning(body: str, rel: str) -> list[str]:
+    """Obsidian links, embeds and callouts would be published as plain text."""
+    found = OBSIDIAN.search(FENCE.sub("", body))
+    if found is None:
+        return []
+    return [
+        f"{rel}: '{found.group(0).strip()}' is Obsidian syntax, which Ghost shows"
+        " as plain text; write a Markdown link, image or blockquote instead"
+    ]
 
 
 def _title_from_body(body: str) -> tuple[str | None, str]:
@@ -442,25 +529,53 @@ def _canonical_fields(
     front: _FrontMatter,
     rel: str,
 ) -> dict[str, Any]:
+    problems: list[InvalidFileError] = []
     fields: dict[str, Any] = {
-        "title": _check_len(
-            front, rel, FIELDS["title"], _expect_str(front, rel, "title", title)
-        ),
         "slug": slug,
         "status": settings.default_status,
         "tags": [slugify_tag(t) for t in settings.default_tags],
     }
+    try:
+        text = _expect_str(front, rel, "title", title)
+        fields["title"] = _check_len(front, rel, FIELDS["title"], text)
+    except InvalidFileError as error:
+        problems.append(error)
     for spec in fields_for(kind):
         if spec.name in ("title", "slug"):
             continue
-        if spec.name in values:
+        if spec.name not in values:
+            if spec.name not in fields and not spec.auto:
+                fields[spec.name] = spec.default
+            continue
+        try:
             fields[spec.name] = _convert(spec, values[spec.name], front, rel, tz)
-        elif spec.name not in fields and not spec.auto:
-            fields[spec.name] = spec.default
+        except InvalidFileError as error:
+            problems.append(error)
 
+    if problems:
+        raise _every_problem(problems, rel)
     _check_status(fields, front, rel)
     _check_tiers(fields, front, rel)
     return fields
+
+
+def _every_problem(problems: list[InvalidFileError], rel: str) -> InvalidFileError:
+    """One error listing every bad value of a file, so one edit fixes them all."""
+    if len(problems) == 1:
+        return problems[0]
+    first = problems[0]
+    listed = "; ".join(
+        f"line {p.line}: {p.message.split(': ', 1)[-1]}" if p.line else p.message
+        for p in problems
+    )
+    hints = "; ".join(dict.fromkeys(p.hint for p in problems if p.hint))
+    return InvalidFileError(
+        f"{rel}: {len(problems)} problems: {listed}",
+        path=rel,
+        line=first.line,
+        field=first.field,
+        hint=hints,
+    )
 
 
 def _convert(
