@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
 
 from ghostsync.canonical import PLACEHOLDER
 from ghostsync.config import Settings
@@ -74,7 +75,9 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # images (one level of balanced parentheses), reference definitions, and
 # src/href/poster attributes of raw HTML.
 _INLINE = re.compile(r"(\]\([ \t]*\n?[ \t]*)(<[^<>\n]*>|(?:[^\s()]|\([^\s()]*\))+)")
-_REFDEF = re.compile(r"(^[ ]{0,3}\[[^\]\n]+\]:[ \t]*\n?[ \t]*)(<[^<>\n]*>|\S+)", re.M)
+_REFDEF = re.compile(
+    r"(^[ ]{0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\n?[ \t]*)(<[^<>\n]*>|\S+)", re.M
+)
 _ATTR = re.compile(
     r"""(\b(?:src|href|poster)[ \t]*=[ \t]*)("[^"]*"|'[^']*'|[^\s"'<>=`]+)""", re.I
 )
@@ -132,7 +135,9 @@ def split_target(raw: str) -> tuple[str, str]:
 
 @cache
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    """The body renderer's syntax: footnotes are not link definitions."""
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return md.use(footnote_plugin)
 
 
 def find(markdown: str) -> list[_Found]:

@@ -674,7 +674,16 @@ class GhostClient:
             page = following
 
     def _one(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-        post: dict[str, Any] = body[_collection(kind).rstrip("/")][0]
+        """The one post of an answer; an answer without one is an error."""
+        root = _collection(kind).rstrip("/")
+        items = body.get(root) if isinstance(body, dict) else None
+        post = items[0] if isinstance(items, list) and items else None
+        if not isinstance(post, dict) or not post.get("id"):
+            raise GhostAPIError(
+                f"Ghost answered without the {kind}: no '{root}' item with an id",
+                hint="check the site and run again; a post Ghost did create is"
+                " found by the next run",
+            )
         return post
 
     def _request(
