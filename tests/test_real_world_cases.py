@@ -33,7 +33,7 @@ from .fakeproject import FakeProject, card_text
 UTC = dt.UTC
 
 
-# -- helpers -------------------------------------------------------------------
+# -- helpers ------------------------------------------------------------------
 
 
 def project_with(root: Path, files: dict[str, str | bytes], config: str = "") -> Path:
@@ -87,7 +87,7 @@ def write(project: FakeProject, name: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-# -- conflict ------------------------------------------------------------------
+# -- conflict -----------------------------------------------------------------
 
 
 def test_stale_updated_at_retries_when_only_the_timestamp_moved(fake_project):
@@ -155,7 +155,7 @@ def test_an_empty_create_answer_is_an_error_not_a_success(fake_project):
     assert result.exit_code() == 1
 
 
-# -- auth and config -----------------------------------------------------------
+# -- auth and config ----------------------------------------------------------
 
 
 def test_admin_token_has_the_claims_ghost_checks(fake_project):
@@ -207,7 +207,7 @@ def test_admin_key_with_a_trailing_newline_from_a_secret_store_works():
     assert AdminKey.parse(key).id == "ab" * 12
 
 
-# -- validation ------------------------------------------------------------------
+# -- validation ---------------------------------------------------------------
 
 
 def test_values_over_ghost_limits_are_all_listed_before_any_request(tmp_path):
@@ -341,7 +341,7 @@ def test_misspelled_or_wrongly_cased_keys_are_named_and_never_sent(fake_project)
     assert post["status"] == "draft"
 
 
-# -- YAML and dates ---------------------------------------------------------------
+# -- YAML and dates -----------------------------------------------------------
 
 
 def test_unquoted_yaml_dates_become_ghost_timestamps(fake_project):
@@ -518,7 +518,7 @@ def test_yaml_values_read_as_another_type_are_errors_with_a_quote_hint(
     assert shown in message and f'title: "{value}"' in message
 
 
-# -- bodies ------------------------------------------------------------------------
+# -- bodies -------------------------------------------------------------------
 
 
 EMBEDS = """---
@@ -592,8 +592,8 @@ def test_obsidian_links_and_callouts_are_warned_about(tmp_path):
     root = project_with(
         tmp_path,
         {
-            "posts/notes.md": "---\ntitle: Field notes\n---\nSee [[Gear List|my kit]].\n",
-            "posts/callout.md": "---\ntitle: C\n---\n> [!warning] Prices\n> May change.\n",
+            "posts/notes.md": "---\ntitle: Notes\n---\nSee [[Gear List|my kit]].\n",
+            "posts/callout.md": "---\ntitle: C\n---\n> [!warning] Prices\n> Vary.\n",
             "posts/code.md": "---\ntitle: Code\n---\n```\n[[not a link]]\n```\n",
         },
     )
@@ -607,7 +607,7 @@ def test_obsidian_links_and_callouts_are_warned_about(tmp_path):
     assert all("Obsidian" in w for w in said)
 
 
-# -- images --------------------------------------------------------------------------
+# -- images -------------------------------------------------------------------
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -651,7 +651,7 @@ def test_image_types_ghost_refuses_are_named_before_upload(tmp_path):
     assert "not an image type Ghost accepts" in result.output
 
 
-# -- remote side -----------------------------------------------------------------------
+# -- remote side --------------------------------------------------------------
 
 
 def test_every_page_of_a_long_listing_is_read(fake_project):
@@ -714,7 +714,7 @@ def test_external_canonical_url_is_sent_unchanged(fake_project):
     assert again.outcomes == []
 
 
-# -- secrets ----------------------------------------------------------------------------
+# -- secrets ------------------------------------------------------------------
 
 
 def test_key_and_tokens_never_reach_the_output_even_on_errors(fake_project):
