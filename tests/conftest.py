@@ -3,9 +3,35 @@
 Unit tests may reach loopback only (pytest-socket, see ``addopts``). The real
 Ghost fixture reuses ``GHOSTSYNC_TEST_URL``/``GHOSTSYNC_TEST_KEY`` when both are
 set and otherwise starts its own instance for the whole session.
+
+Property tests run under a Hypothesis profile: ``ci`` (the default, bounded so
+the suite stays within its budget) or ``long`` for a local soak, chosen with
+``HYPOTHESIS_PROFILE=long``.
 """
 
 from __future__ import annotations
 
+import os
+
+from hypothesis import HealthCheck, settings
+
 from .fakeghost import fake_ghost  # noqa: F401
 from .realghost import real_ghost  # noqa: F401
+
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "long",
+    max_examples=1000,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
