@@ -373,7 +373,7 @@ def _tracked(item: LocalItem, record: Record, inputs: Inputs) -> Action:
         return _with(base, UNCHANGED, refresh=bool(base.moved_from))
     if local_changed and not remote_changed:
         return _update(base, item, remote, inputs)
-    if remote_changed and not local_changed:
+    if remote_changed and not local_changed and not inputs.force:
         return _with(base, REMOTE_CHANGED, reason=REMOTE_REASON)
     if inputs.force:
         reason = "--force: Ghost's version is backed up and overwritten"

@@ -127,6 +127,24 @@ def test_stale_updated_at_is_a_conflict_when_an_editor_changed_the_post(fake_pro
     assert result.exit_code() == 3
 
 
+def test_push_force_overwrites_an_editor_change_after_backing_it_up(fake_project):
+    fake = fake_project.fake
+    write(fake_project, "hello.md", "---\ntitle: Hello\n---\nFirst version.\n")
+    fake_project.push()
+    [post] = fake.posts.values()
+    fake.edit("post", post["id"], title="Editor's title")
+
+    result = fake_project.push(force=True)
+
+    [outcome] = result.outcomes
+    assert outcome.status == "done"
+    assert "overwritten" in outcome.action.reason
+    assert fake.posts[post["id"]]["title"] == "Hello"
+    [backup] = (fake_project.root / ".ghostsync" / "backups").rglob("*.json")
+    assert "Editor's title" in backup.read_text()
+    assert backup.stat().st_mode & 0o777 == 0o600
+
+
 def test_re_sync_after_a_move_updates_instead_of_duplicating(fake_project):
     fake = fake_project.fake
     write(fake_project, "a.md", "---\ntitle: A\nslug: a\n---\nBody.\n")
