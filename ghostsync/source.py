@@ -219,6 +219,7 @@ def read_post(
     path: Path, rel: str, kind: str, settings: Settings, tz: dt.tzinfo
 ) -> LocalPost:
     """Read one file into a :class:`LocalPost`, or raise InvalidFileError."""
+    _check_inside(path, rel, settings)
     return parse_post(_read_text(path, rel), path, rel, kind, settings, tz)
 
 
@@ -258,6 +259,18 @@ def parse_post(
         warnings=tuple(warnings),
         lines={ALIASES.get(key, key): line for key, line in front.lines.items()},
     )
+
+
+def _check_inside(path: Path, rel: str, settings: Settings) -> None:
+    """A symlink may not bring in a file from outside the content folders."""
+    target = path.resolve()
+    roots = [folder.resolve() for folder in settings.content_dirs().values()]
+    if not any(target.is_relative_to(root) for root in roots):
+        raise InvalidFileError(
+            f"{rel} is a link to a file outside the content folders; it is not read",
+            path=rel,
+            hint="copy the file into the content folder instead of linking to it",
+        )
 
 
 def _read_text(path: Path, rel: str) -> str:
