@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from ghostsync.config import Settings, load_settings
 from ghostsync.ghost.client import ClientOptions, GhostClient
@@ -83,6 +84,12 @@ class FakeProject:
         with connect(self.settings(), self.client()) as site:
             return push(site, **options)
 
+    def pull(self, **options: Any) -> Any:
+        from ghostsync.pull import pull
+
+        with connect(self.settings(), self.client()) as site:
+            return pull(site, **options)
+
     def plan(self) -> Result:
         with connect(self.settings(), self.client()) as site:
             return make_plan(site)
@@ -121,10 +128,9 @@ def copy_project(source: Path, target: Path) -> None:
 
 
 def front_title(path: Path) -> str:
-    """The title a test wrote with :meth:`FakeProject.write`."""
-    match = re.search(r"^title: (.*)$", path.read_text(encoding="utf-8"), re.M)
-    assert match, path
-    return str(json.loads(match.group(1)))
+    """The title in a file's front matter (written by a test or by pull)."""
+    front = path.read_text(encoding="utf-8").split("---\n")[1]
+    return str(yaml.safe_load(front)["title"])
 
 
 def body_of(path: Path) -> str:

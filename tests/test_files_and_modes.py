@@ -142,3 +142,46 @@ def test_validate_reads_no_key_and_writes_nothing(tmp_path, fake_ghost):
     assert result.exit_code == 0, result.output
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert fake_ghost.requests == []
+
+
+def test_a_pulled_slug_that_tries_to_escape_stays_in_the_content_folder(
+    tmp_path, fake_ghost
+):
+    project = FakeProject(tmp_path / "blog", fake_ghost)
+    project.write("seed", "Seed", "x\n")
+    project.push()
+    [seed] = fake_ghost.posts.values()
+    hostile = ["../../escape", "..", "/etc/passwd", "a/../../b", "..\\\\win", "nul"]
+    for n, slug in enumerate(hostile):
+        post = dict(seed, id=f"{n:024x}", slug=slug, title=f"Hostile {n}")
+        fake_ghost.posts[post["id"]] = post
+
+    result = project.pull(all_posts=True)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blog"]
+    posts = project.root / "content" / "posts"
+    written = list(project.root.rglob("*.md"))
+    assert all(p.parent == posts for p in written), written
+    assert all(".." not in p.name and not p.name.startswith(".") for p in written)
+    statuses = [o.status for o in result.outcomes]
+    assert len(statuses) == len(hostile)  # each imported inside, or refused
+    assert set(statuses) <= {"done", "failed"}
+    assert len(written) == 1 + statuses.count("done")
+
+
+def test_pull_never_writes_through_a_link_out_of_the_content_root(tmp_path, fake_ghost):
+    project = FakeProject(tmp_path / "blog", fake_ghost)
+    project.write("a", "A", "x\n")
+    project.push()
+    outside = tmp_path / "outside.md"
+    outside.write_text("mine\n")
+    path = project.root / "content/posts/a.md"
+    path.unlink()
+    path.symlink_to(outside)
+    [post] = fake_ghost.posts.values()
+    fake_ghost.edit("post", post["id"], title="Edited in Ghost")
+
+    project.pull()
+
+    assert outside.read_text() == "mine\n"
+    assert path.is_symlink()

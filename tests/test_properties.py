@@ -3,7 +3,7 @@
 - Any front matter and Markdown: ghostsync plans the file or rejects it with
   an error naming the file, never a traceback.
 - Any sequence of local edits, remote edits, deletions on both sides, failing
-  writes and repeated pushes against the fake Ghost: no post exists twice, no
+  writes, pulls and repeated pushes against the fake Ghost: no post exists twice, no
   remote edit is lost, the state stays readable; and after a final push that
   settles every difference, both sides agree and the state covers every post.
 
@@ -39,6 +39,7 @@ from .fakeproject import (
     assert_no_duplicates,
     assert_site_equals_files,
     assert_state_matches_site,
+    front_title,
     restore,
 )
 
@@ -232,6 +233,16 @@ class History(RuleBasedStateMachine):
             with contextlib.suppress(GhostsyncError):
                 self.project.push(deletions=deletions)
         self.fake.faults = []
+
+    @rule()
+    def pull(self):
+        with contextlib.suppress(GhostsyncError):
+            self.project.pull()
+        self.fake.faults = []
+        for name, title in list(self.remote_edits.items()):
+            path = self.path(name)
+            if path.exists() and front_title(path) == title:
+                del self.remote_edits[name]  # now in the file: a push keeps it
 
     @invariant()
     def nothing_twice_and_no_edit_lost(self):
