@@ -47,6 +47,17 @@ IMAGE_TYPES = {
     ".ico": "image/x-icon",
     ".webp": "image/webp",
 }
+# How each image type begins, so a file that has only the name is refused
+# before it is uploaded (SVG is text: it begins with markup).
+_IMAGE_MAGIC = {
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".ico": (b"\x00\x00\x01\x00",),
+    ".svgz": (b"\x1f\x8b",),
+    ".svg": (b"<",),
+}
 MEDIA_TYPES = {
     ".mp4": "video/mp4",
     ".webm": "video/webm",
@@ -291,6 +302,12 @@ def _resolve(post: LocalPost, found: _Found, root: Path, bounds: Limits) -> Ref:
             f"is {human_size(size)}, over the limit of {human_size(bounds.max_bytes)}",
             "make the file smaller, or raise content.max_upload_mb in ghostsync.toml",
         )
+    if endpoint == "images" and not _image_content(path):
+        kind = path.suffix.lower().lstrip(".")
+        fail(
+            f"is named .{kind} but does not hold a {kind} image",
+            "save it in the format its name says, or rename it",
+        )
     digest = file_digest(path)
     return Ref(target, found.where, endpoint, rel.as_posix(), size, digest)
 
@@ -324,6 +341,16 @@ def _endpoint(suffix: str, role: str, fail: Callable[..., None]) -> str:
     if suffix.lstrip(".") not in FILE_TYPES:
         fail(f"is a file type Ghost does not accept ('{suffix or 'no extension'}')")
     return "files"
+
+
+def _image_content(path: Path) -> bool:
+    """Whether the file begins the way its image type does."""
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    suffix = path.suffix.lower()
+    if suffix == ".webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_IMAGE_MAGIC[suffix])
 
 
 def _names(types: dict[str, str]) -> str:

@@ -659,6 +659,10 @@ def test_image_types_ghost_refuses_are_named_before_upload(tmp_path):
         {
             "posts/img/IMG_0001.HEIC": b"\0\0\0\x18ftypheic",
             "posts/heic.md": "---\ntitle: H\n---\n![](img/IMG_0001.HEIC)\n",
+            "posts/img/fake.png": b"this is a text file",
+            "posts/fake.md": "---\ntitle: F\n---\nText.\n\n![](img/fake.png)\n",
+            "posts/img/photo.PNG": PNG,
+            "posts/upper.md": "---\ntitle: U\n---\n![](img/photo.PNG)\n",
         },
     )
 
@@ -667,6 +671,9 @@ def test_image_types_ghost_refuses_are_named_before_upload(tmp_path):
     assert result.exit_code == 1
     assert "content/posts/heic.md:4:" in result.output
     assert "not an image type Ghost accepts" in result.output
+    assert "content/posts/fake.md:6:" in result.output
+    assert "is named .png but does not hold a png image" in result.output
+    assert "1 valid, 2 invalid" in result.output
 
 
 # -- remote side --------------------------------------------------------------
