@@ -1,7 +1,9 @@
 """``ghostsync restore``: put a backed-up post back into Ghost, or a file on disk.
 
 A post that no longer exists is created again from its JSON (a new id; a state
-record that still names the old id follows it). A post that exists is updated
+record that still names the old id follows it). A post exists when Ghost holds
+its id, the id the state records for its file, or its slug: then it is never
+created a second time. A post that exists is updated
 to the backed-up version only with ``--force``, after its current version is
 itself backed up, so a restore can be undone the same way. A backed-up file is
 written back to its path; one that exists with other content is replaced only
@@ -107,9 +109,8 @@ class _Restorer:
     def _post(self, entry: Entry) -> Restored:
         saved = json.loads((self.backup.folder / entry.name).read_text("utf-8"))
         client = self.site.client
-        try:
-            current = client.read(entry.kind, saved["id"], **FULL_READ)
-        except NotFoundError:
+        current = self._current(entry, saved)
+        if current is None:
             return self._create(entry, saved)
 
         if self._hash(current, entry) == self._hash(saved, entry):
@@ -124,10 +125,28 @@ class _Restorer:
         self.safety.save_post(entry.kind, current, path=entry.path, reason="restore")
         data = self._payload(entry.kind, saved)
         data["updated_at"] = current["updated_at"]
-        written = client.update(entry.kind, saved["id"], data)
+        written = client.update(entry.kind, current["id"], data)
         where = self.safety.relative(self.safety.folder) if self.safety.folder else ""
         message = f"updated to the backed-up version (the one replaced: {where})"
         return Restored(entry, "updated", message, written.get("url", ""))
+
+    def _current(self, entry: Entry, saved: dict[str, Any]) -> dict[str, Any] | None:
+        """The post in Ghost this entry would replace: the one with the saved id,
+        the one the state records for its file (an earlier restore's new id), or
+        the one holding its slug. None when there is none, and only then is a
+        new post created, so a second restore never makes a duplicate."""
+        client = self.site.client
+        record = self.site.state.by_path().get(entry.path) if entry.path else None
+        ids = [saved["id"]]
+        if record is not None and record.kind == entry.kind:
+            ids.append(record.id)
+        for post_id in dict.fromkeys(ids):
+            try:
+                return client.read(entry.kind, post_id, **FULL_READ)
+            except NotFoundError:
+                continue
+        slug = saved.get("slug")
+        return client.find_by_slug(entry.kind, slug, **FULL_READ) if slug else None
 
     def _create(self, entry: Entry, saved: dict[str, Any]) -> Restored:
         data = self._payload(entry.kind, saved)

@@ -111,3 +111,33 @@ def test_restore_names_an_unknown_backup(project):
 
     assert result.exit_code == 1
     assert "no backup named 20200101T000000Z" in result.output
+
+
+def test_restoring_twice_never_creates_a_second_post(project):
+    path = project.post("twice", "Restored twice", "Body.\n")
+    for n in range(2):
+        project.post(f"stay{n}", f"Stays {n}")  # prune refuses to delete most
+    project.push()
+    (project.root / path).unlink()
+    assert project.cli("push", "--prune").exit_code == 0
+    [backup] = list_backups(project.root)
+    slug = project.slug("twice")
+
+    first = project.cli("restore", backup.name, slug)
+    assert first.exit_code == 0, first.output
+    created = remote_post(project, "twice")
+
+    second = project.cli("restore", backup.name, slug)
+    assert "created" not in second.output, second.output
+    assert "unchanged" in second.output
+    edit_in_ghost(project, "twice", title="Edited after the restore")
+    third = project.cli("restore", backup.name, slug)
+    assert third.exit_code == 1, third.output
+    assert "'--force' replaces it" in third.output
+
+    forced = project.cli("restore", "--force", backup.name, slug)
+    assert forced.exit_code == 0, forced.output
+    after = remote_post(project, "twice")
+    assert (after["id"], after["title"]) == (created["id"], "Restored twice")
+    found = project.client().browse("post", filter=f"slug:~'{slug}'", fields=["slug"])
+    assert [p["slug"] for p in found] == [slug]
