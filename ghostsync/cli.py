@@ -473,11 +473,13 @@ def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:
 @handle_errors
 def init(obj: Context, url: str, force: bool) -> int:
     """Write a commented ghostsync.toml, the content folders and .gitignore lines."""
-    from ghostsync.project import init_project
+    from ghostsync.project import check_site, init_project
 
     root = (obj.project or Path.cwd()).resolve()
-    for line in init_project(root, url=url, force=force, check=bool(url)):
+    for line in init_project(root, url=url, force=force):
         click.echo(line)
+    if url:
+        click.echo(check_site(root))
     return ExitCode.OK
 
 

@@ -48,9 +48,7 @@ GITIGNORE_LINES = [
 ]
 
 
-def init_project(
-    root: Path, *, url: str = "", force: bool = False, check: bool = False
-) -> list[str]:
+def init_project(root: Path, *, url: str = "", force: bool = False) -> list[str]:
     """Create the config, the content folders and .gitignore lines; say what."""
     done = []
     config = root / CONFIG_NAME
@@ -66,9 +64,6 @@ def init_project(
         (root / folder).mkdir(parents=True, exist_ok=True)
         done.append(f"folder {folder}/")
     done.append(_gitignore(root))
-
-    if check:
-        done.append(_check_site(root))
     return done
 
 
@@ -84,12 +79,17 @@ def _gitignore(root: Path) -> str:
     return "added ghostsync's lines to .gitignore"
 
 
-def _check_site(root: Path) -> str:
+def check_site(root: Path) -> str:
+    """Connect to the configured site when a key is at hand; init never needs one."""
     from ghostsync.config import load_settings
     from ghostsync.ghost.client import GhostClient
 
     settings = load_settings(root)
-    client = GhostClient(settings.url, settings.key())
+    try:
+        key = settings.key()
+    except ConfigError as err:
+        return f"site not checked yet ({err.message}): {err.hint}"
+    client = GhostClient(settings.url, key)
     info = client.site()
     client.check_auth()
     return f"connected to '{info.get('title', '')}' (Ghost {info.get('version', '?')})"

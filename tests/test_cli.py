@@ -109,3 +109,13 @@ def test_validate_checks_the_named_site_exists(tmp_path):
 
     assert result.exit_code == 5
     assert "prodution" in result.output
+
+
+def test_init_with_a_url_needs_no_key_and_says_what_it_wrote(tmp_path):
+    result = invoke(tmp_path, "init", "--url", "https://example.com/")
+
+    assert result.exit_code == 0, result.output
+    assert "wrote ghostsync.toml" in result.output
+    assert "folder content/posts/" in result.output
+    assert "export GHOST_ADMIN_API_KEY=" in result.output
+    assert 'url = "https://example.com/"' in (tmp_path / "ghostsync.toml").read_text()
