@@ -19,7 +19,13 @@ import jwt
 import pytest
 import requests
 
-from ghostsync.errors import AuthError, ConfigError, ExitCode, UnreachableError
+from ghostsync.errors import (
+    AuthError,
+    ConfigError,
+    ExitCode,
+    GhostsyncError,
+    UnreachableError,
+)
 from ghostsync.ghost.client import ClientOptions, GhostClient
 
 from .realghost import RealGhost
@@ -230,3 +236,17 @@ def assert_no_secret(error: Exception, key: str) -> None:
     secret = key.rpartition(":")[2]
     text = f"{error} {getattr(error, 'hint', '')} {error!r}"
     assert secret not in text
+
+
+def test_an_admin_url_ending_in_ghost_says_to_drop_it(real_ghost: RealGhost) -> None:
+    base = real_ghost.url.rstrip("/") + "/"
+    client = GhostClient(base + "ghost/", real_ghost.key, options=FAST)
+
+    with pytest.raises(GhostsyncError) as caught:
+        client.site()
+
+    text = f"{caught.value} {caught.value.hint}"
+    assert caught.value.exit_code == ExitCode.SITE
+    assert "Drop the trailing /ghost/" in text
+    assert f"use {base} as the admin URL" in text
+    assert "Configure /ghost/#/" not in text

@@ -818,6 +818,8 @@ class GhostClient:
         self, method: str, path: str, response: requests.Response
     ) -> RedirectError:
         location = response.headers.get("Location", "")
+        if self.admin_url.rstrip("/").endswith("/ghost"):
+            return self._admin_app_redirect(method, path, response, location)
         target = location.split(API_PATH, 1)[0] if API_PATH in location else location
         return RedirectError(
             f"{method} {path}: Ghost answered {response.status_code} and redirects to "
@@ -828,6 +830,23 @@ class GhostClient:
             method=method,
             url=self._api_path + path,
             hint="A redirect would turn a POST into a GET and lose the post.",
+        )
+
+    def _admin_app_redirect(
+        self, method: str, path: str, response: requests.Response, location: str
+    ) -> RedirectError:
+        """An admin URL ending in /ghost/ (copied from the browser) reaches the
+        Ghost Admin app, which redirects every API path to ``/ghost/#/…``."""
+        base = self.admin_url.rstrip("/").removesuffix("ghost")
+        return RedirectError(
+            f"no Ghost Admin API at {self.admin_url}: {method} {path} redirects "
+            f"to the Ghost Admin app ({location or 'nowhere'}). Drop the trailing "
+            f"/ghost/: use {base} as the admin URL.",
+            location=location,
+            status=response.status_code,
+            method=method,
+            url=self._api_path + path,
+            hint=_site_not_found_hint(self.admin_url),
         )
 
     def _raise_for(self, method: str, path: str, response: requests.Response) -> None:
