@@ -36,6 +36,7 @@ class Context:
 
     def settings(self, offline: bool = False) -> Any:
         from ghostsync.config import (
+            check_key_file,
             find_root,
             load_settings,
             offline_settings,
@@ -48,7 +49,11 @@ class Context:
         root = find_root(self.project or Path.cwd())
         if offline:
             return offline_settings(root, environ, site=self.site)
-        return load_settings(root, site=self.site, environ=environ)
+        settings = load_settings(root, site=self.site, environ=environ)
+        warning = check_key_file(settings)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+        return settings
 
 
 def render_error(error: BaseException) -> int:

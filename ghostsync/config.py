@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -308,6 +309,49 @@ def _read_key_file(path: Path, key_env: str) -> str:
             hint=f"put the key alone in the file, or a line {key_env}=<key>",
         )
     return value.strip()
+
+
+def check_key_file(settings: Settings) -> str:
+    """A warning when ``key_file`` lies inside the project root ('' when outside).
+
+    ConfigError when git says it does not ignore the file: the key would be
+    committed with the next ``git add``.
+    """
+    if settings.key_file is None:
+        return ""
+    path = settings.key_file.resolve()
+    root = settings.root.resolve()
+    if not path.is_relative_to(root):
+        return ""
+
+    rel = path.relative_to(root).as_posix()
+    fix = (
+        "move it outside the project (e.g. ~/.config/ghostsync/site.key) and"
+        " point key_file in ghostsync.toml at it"
+    )
+    ignored = _git_ignores(root, rel)
+    if ignored is False:
+        raise ConfigError(
+            f"key_file {rel} lies inside the project and git does not ignore it:"
+            " the Admin API key would be committed",
+            hint=f"{fix} (or at least add {rel} to .gitignore)",
+        )
+    how = "git ignores it" if ignored else "git cannot tell whether it is ignored"
+    return f"key_file {rel} lies inside the project root ({how}): {fix}"
+
+
+def _git_ignores(root: Path, rel: str) -> bool | None:
+    """What ``git check-ignore`` says of ``rel``; None outside a git work tree."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-q", "--", rel],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {0: True, 1: False}.get(done.returncode)
 
 
 def read_env_file(path: Path) -> dict[str, str]:

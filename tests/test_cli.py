@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,52 @@ def test_init_with_a_url_needs_no_key_and_says_what_it_wrote(tmp_path):
     assert "folder content/posts/" in result.output
     assert "export GHOST_ADMIN_API_KEY=" in result.output
     assert 'url = "https://example.com/"' in (tmp_path / "ghostsync.toml").read_text()
+
+
+def key_file_project(root: Path, url: str, key: str, where: str) -> Path:
+    root.mkdir()
+    (root / "ghostsync.toml").write_text(
+        f'[site]\nurl = "{url}"\nkey_file = "{where}"\n'
+    )
+    (root / "content" / "posts").mkdir(parents=True)
+    key_path = root / where
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key_path.write_text(key + "\n")
+    return root
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_a_key_file_inside_the_project_is_warned_about_once(tmp_path, fake_ghost):
+    outside = key_file_project(
+        tmp_path / "a", fake_ghost.url, fake_ghost.key, "../a.key"
+    )
+    assert "key_file" not in invoke(outside, "plan").output
+
+    root = key_file_project(tmp_path / "b", fake_ghost.url, fake_ghost.key, "site.key")
+    result = invoke(root, "plan")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning: key_file site.key lies inside") == 1
+    assert "move it outside the project" in result.stderr
+    assert fake_ghost.key.rpartition(":")[2] not in result.output
+
+    git(root, "init", "-q")
+    (root / ".gitignore").write_text("site.key\n")
+    assert "(git ignores it)" in invoke(root, "plan").stderr
+
+
+def test_a_key_file_git_would_commit_is_refused(tmp_path, fake_ghost):
+    root = key_file_project(tmp_path / "b", fake_ghost.url, fake_ghost.key, "k/s.key")
+    git(root, "init", "-q")
+
+    result = invoke(root, "push")
+
+    assert result.exit_code == 5, result.output
+    assert "key_file k/s.key lies inside the project and git does not ignore" in (
+        result.output
+    )
+    assert "add k/s.key to .gitignore" in result.output
+    assert fake_ghost.key.rpartition(":")[2] not in result.output
