@@ -411,8 +411,10 @@ class Puller:
     def _inside(self, path: Path) -> Path:
         resolved = path.resolve()
         if not resolved.is_relative_to(self.root):
+            linked = resolved != Path(os.path.abspath(path))
+            named = f"{path}, a link to {resolved}," if linked else str(path)
             raise PathError(
-                f"{path} lies outside the project {self.root}; not written",
+                f"{named} lies outside the project {self.root}; not written",
                 hint="check the content folders and the state's paths",
             )
         return resolved

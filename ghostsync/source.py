@@ -98,9 +98,16 @@ def scan(
         if not folder.is_dir():
             result.missing_dirs.append(kind)
             continue
-        for path, rel, stat in _markdown_files(folder, settings):
+        links: list[tuple[str, str]] = []
+        for path, rel, stat in _markdown_files(folder, settings, links):
             if only is not None and rel not in only:
                 continue
+            if os.path.islink(path):
+                try:
+                    _check_inside(Path(path), rel, settings)
+                except InvalidFileError as error:
+                    result.errors.append(error)
+                    continue
             entry = cache.get(rel, stat) if cache is not None else None
             if entry is not None and entry.kind == kind:
                 result.cached[rel] = entry
@@ -111,6 +118,7 @@ def scan(
             except InvalidFileError as error:
                 result.errors.append(error)
             result.stats[rel] = stat
+        result.errors += _linked_folders_outside(links, settings)
 
     _check_duplicate_slugs(result)
     return result
@@ -135,15 +143,22 @@ def summary(rel: str, entry: Entry) -> LocalPost:
 
 
 def _markdown_files(
-    folder: Path, settings: Settings
+    folder: Path, settings: Settings, links: list[tuple[str, str]]
 ) -> list[tuple[str, str, os.stat_result]]:
-    """Every ``.md`` file below ``folder`` not excluded, sorted, with its stat."""
+    """Every ``.md`` file below ``folder`` not excluded, sorted, with its stat.
+
+    The linked folders met (never walked into) are added to ``links``.
+    """
     prefix = folder.relative_to(settings.root).as_posix()
     excluded = Exclusions(settings.exclude)
     found = []
     for top, dirs, names in os.walk(folder):
         dirs.sort()
         base = prefix + top[len(str(folder)) :].replace(os.sep, "/")
+        for name in dirs:
+            path = os.path.join(top, name)
+            if os.path.islink(path) and not excluded(f"{base}/{name}/x.md"):
+                links.append((path, f"{base}/{name}"))
         for name in names:
             if not name.endswith(".md"):
                 continue
@@ -264,13 +279,39 @@ def parse_post(
 def _check_inside(path: Path, rel: str, settings: Settings) -> None:
     """A symlink may not bring in a file from outside the content folders."""
     target = path.resolve()
-    roots = [folder.resolve() for folder in settings.content_dirs().values()]
-    if not any(target.is_relative_to(root) for root in roots):
+    if not _in_content(target, settings):
         raise InvalidFileError(
-            f"{rel} is a link to a file outside the content folders; it is not read",
+            f"{rel} is a link to {target}, a file outside the content folders;"
+            " it is not read",
             path=rel,
-            hint="copy the file into the content folder instead of linking to it",
+            hint=f"copy {target.name} into the content folder instead of linking to it",
         )
+
+
+def _in_content(target: Path, settings: Settings) -> bool:
+    roots = [folder.resolve() for folder in settings.content_dirs().values()]
+    return any(target.is_relative_to(root) for root in roots)
+
+
+def _linked_folders_outside(links: list[tuple[str, str]], settings: Settings) -> list:
+    """Each linked folder (path, rel) pointing out of the content folders.
+
+    The walk never follows a linked folder, so its files are never read; each
+    such link is reported, so that its posts are not silently missing.
+    """
+    found = []
+    for path, rel in links:
+        target = Path(path).resolve()
+        if not _in_content(target, settings):
+            found.append(
+                InvalidFileError(
+                    f"{rel} is a link to {target}, a folder outside the content"
+                    " folders; its files are not read",
+                    path=rel,
+                    hint=f"move the posts into {rel}/ instead of linking to them",
+                )
+            )
+    return found
 
 
 def _read_text(path: Path, rel: str) -> str:

@@ -47,6 +47,8 @@ def test_a_symlinked_post_from_outside_the_content_root_is_not_read(
     [error] = result.scan.errors
     assert error.path == "content/posts/diary.md"
     assert "outside the content folders" in error.message
+    assert f"a link to {outside}" in error.message
+    assert "copy diary.md into the content folder" in error.hint
     assert [post["title"] for post in fake_ghost.posts.values()] == ["Open"]
     assert not any(b"Not for the blog" in r.body for r in fake_ghost.requests)
 
@@ -60,7 +62,10 @@ def test_a_linked_folder_outside_the_content_root_is_not_walked(tmp_path, fake_g
 
     result = project.push()
 
-    assert result.scan.posts == [] and result.scan.errors == []
+    [error] = result.scan.errors
+    assert result.scan.posts == []
+    assert error.path == "content/posts/more"
+    assert f"a link to {outside}, a folder outside the content" in error.message
     assert fake_ghost.posts == {}
 
 
@@ -181,7 +186,9 @@ def test_pull_never_writes_through_a_link_out_of_the_content_root(tmp_path, fake
     [post] = fake_ghost.posts.values()
     fake_ghost.edit("post", post["id"], title="Edited in Ghost")
 
-    project.pull()
+    result = project.pull()
 
     assert outside.read_text() == "mine\n"
     assert path.is_symlink()
+    [action] = result.plan.actions
+    assert f"content/posts/a.md is a link to {outside}" in action.reason
