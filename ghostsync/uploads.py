@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ghostsync import refs
 from ghostsync.canonical import PLACEHOLDER, SiteURL
+from ghostsync.errors import GhostAPIError
 from ghostsync.planner import LocalItem
 from ghostsync.state import State, Upload
 
@@ -108,12 +109,18 @@ class Uploader:
         if cached is not None:
             return absolute(cached.url, self.site)
 
-        answer = self.client.upload(
-            ref.endpoint,
-            self.root / ref.path,
-            ref=ref.path,
-            content_type=content_type(ref.path, ref.endpoint),
-        )
+        try:
+            answer = self.client.upload(
+                ref.endpoint,
+                self.root / ref.path,
+                ref=ref.path,
+                content_type=content_type(ref.path, ref.endpoint),
+            )
+        except GhostAPIError as error:
+            error.message = f"uploading {ref.path}: {error.message}"
+            error.args = (error.message,)
+            error.hint = error.hint or "check that the file opens as what its name says"
+            raise
         url = str(answer["url"])
         upload = Upload(ref.key, self.site.value(url), ref.path, ref.size)
         self.state.put_upload(upload)

@@ -283,3 +283,22 @@ def test_a_link_to_a_post_deleted_in_ghost_is_refused(project):
     assert linker.name == p.INVALID
     assert "links to content/posts/gone.md" in linker.reason
     assert remote_post(project, "linker")["title"] == "Linker"
+
+
+def test_an_image_ghost_cannot_process_fails_that_post_only(project):
+    project.write("content/posts/broken.png", b"\x89PNG\r\n\x1a\n not really")
+    project.post("broken", "Broken", "![b](broken.png)\n")
+    project.post("fine", "Fine")
+    client = project.client()
+
+    result = project.push(client=client)
+
+    by_slug = {o.action.slug: o for o in result.outcomes}
+    failed = by_slug[project.slug("broken")]
+    assert failed.status == "failed", failed
+    assert "uploading content/posts/broken.png: " in failed.message
+    assert "Image processing failed" in failed.message
+    assert by_slug[project.slug("fine")].status == "done"
+    assert ("create", project.slug("broken")) not in client.writes
+    assert project.client().find_by_slug("post", project.slug("broken")) is None
+    assert result.exit_code() == 1
