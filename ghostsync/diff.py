@@ -105,7 +105,7 @@ def _read(site: Site, actions: list[p.Action]) -> dict[str, dict[str, Any]]:
 def compare(action: p.Action, raw: dict[str, Any], site: Site) -> PostDiff:
     """The field and body differences of one file and Ghost's version of it."""
     assert action.local is not None
-    local = action.local.canonical
+    local = action.local.comparable or action.local.canonical
     remote = remote_canonical(raw, action.kind, site.url)
     refs = action.remote.refs if action.remote is not None else None
 

@@ -81,6 +81,8 @@ def test_images_and_links_are_uploaded_once_and_sent_as_ghost_urls(project):
     second = project.push(client=counting)
     assert counting.writes == []
     assert [a.name for a in mine(second, project.prefix)] == [p.UNCHANGED] * 2
+    diff = project.cli("diff", str(project.root / path))
+    assert diff.exit_code == 0 and "no differences" in diff.output, diff.output
 
     project.write("content/posts/img/c.png", png((0, 0, 90)))
     third_client = project.client()
