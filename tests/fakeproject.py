@@ -90,6 +90,12 @@ class FakeProject:
         with connect(self.settings(), self.client()) as site:
             return pull(site, **options)
 
+    def sync(self, **options: Any) -> Any:
+        from ghostsync.sync import sync
+
+        with connect(self.settings(), self.client()) as site:
+            return sync(site, **options)
+
     def plan(self) -> Result:
         with connect(self.settings(), self.client()) as site:
             return make_plan(site)

@@ -3,9 +3,10 @@
 - Any front matter and Markdown: ghostsync plans the file or rejects it with
   an error naming the file, never a traceback.
 - Any sequence of local edits, remote edits, deletions on both sides, failing
-  writes, pulls and repeated pushes against the fake Ghost: no post exists twice, no
-  remote edit is lost, the state stays readable; and after a final push that
-  settles every difference, both sides agree and the state covers every post.
+  writes, pulls, syncs and repeated pushes against the fake Ghost: no post
+  exists twice, no remote edit is lost, the state stays readable; and after a
+  final push that settles every difference, both sides agree and the state
+  covers every post.
 
 The bounds come from the Hypothesis profile (see ``conftest.py``).
 """
@@ -238,6 +239,17 @@ class History(RuleBasedStateMachine):
     def pull(self):
         with contextlib.suppress(GhostsyncError):
             self.project.pull()
+        self.taken_in()
+
+    @rule(twice=st.booleans())
+    def sync(self, twice):
+        for _ in range(2 if twice else 1):
+            with contextlib.suppress(GhostsyncError):
+                self.project.sync(images=False)
+        self.taken_in()
+
+    def taken_in(self) -> None:
+        """Forget remote edits a pull or sync wrote into their files."""
         self.fake.faults = []
         for name, title in list(self.remote_edits.items()):
             path = self.path(name)
