@@ -112,9 +112,9 @@ def remote_fields(post: dict[str, Any], kind: str, site: SiteURL) -> dict[str, A
     fields: dict[str, Any] = {}
     for spec in fields_for(kind):
         if spec.relation:
-            value = _remote_relation(post, spec.name)
-            if value is not None or not spec.auto:
-                fields[spec.name] = value
+            names = _remote_relation(post, spec.name)
+            if names is not None or not spec.auto:
+                fields[spec.name] = names
             continue
         value = post.get(spec.name)
         if spec.name == "status" and value == "scheduled":

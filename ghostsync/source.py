@@ -371,7 +371,7 @@ def _split_toml(text: str, rel: str) -> tuple[_FrontMatter, str]:
             hint='check the quoting: key = "value"',
         ) from None
 
-    where = {}
+    where: dict[str, int] = {}
     for number, line in enumerate(lines[1:end], start=2):
         key = line.split("=", 1)[0].strip()
         if "=" in line and key in data:
