@@ -455,6 +455,30 @@ def _restored(restored: Any) -> None:
     if restored.url:
         line += f" → {restored.url}"
     click.echo(line, err=restored.status == "refused")
+@click.option(
+    "--debounce",
+    type=click.IntRange(0, 60_000),
+    metavar="MS",
+    help="Quiet time after a save before pushing, in milliseconds"
+    " (default: [watch] debounce_ms, else 300).",
+)
+@click.pass_obj
+@handle_errors
+def watch(obj: Context, debounce: int | None) -> int:
+    """Push each post a moment after its file is saved, until Ctrl-C."""
+    from ghostsync.output import WatchPrinter
+    from ghostsync.watch import Watcher, run_in_foreground
+
+    settings = obj.settings()
+    with WatchPrinter(quiet=obj.quiet, verbose=obj.verbose) as printer:
+        watcher = Watcher(
+            settings,
+            reload=obj.settings,
+            debounce=None if debounce is None else debounce / 1000,
+            emit=printer,
+        )
+        run_in_foreground(watcher)
+    return ExitCode.OK
 
 
 def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:

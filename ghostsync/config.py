@@ -33,6 +33,7 @@ SCHEMA: dict[str, set[str]] = {
     "defaults": {"status", "timezone", "body_format", "tags"},
     "push": {"max_delete", "prune"},
     "backups": {"keep", "keep_days"},
+    "watch": {"debounce_ms"},
 }
 SITE_KEYS = SCHEMA["site"]
 
@@ -58,6 +59,7 @@ class Settings:
     prune: str = "delete"
     backups_keep: int = 10
     backups_keep_days: int = 30
+    watch_debounce_ms: int = 300
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -122,6 +124,7 @@ def load_settings(
     defaults = data.get("defaults", {})
     push = data.get("push", {})
     backups = data.get("backups", {})
+    watch = data.get("watch", {})
     key_file = site_table.get("key_file")
     settings = Settings(
         root=root,
@@ -141,6 +144,7 @@ def load_settings(
         prune=push.get("prune", "delete"),
         backups_keep=backups.get("keep", 10),
         backups_keep_days=backups.get("keep_days", 30),
+        watch_debounce_ms=watch.get("debounce_ms", Settings.watch_debounce_ms),
         environ=env,
     )
     _check_values(settings)
@@ -229,6 +233,7 @@ TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
     "prune": (str, "text"),
     "keep": (int, "a whole number"),
     "keep_days": (int, "a whole number"),
+    "debounce_ms": (int, "a whole number of milliseconds"),
 }
 
 
@@ -273,6 +278,11 @@ def _check_values(settings: Settings) -> None:
         )
     if isinstance(settings.max_upload_mb, bool) or settings.max_upload_mb <= 0:
         raise ConfigError("content.max_upload_mb must be a number above 0")
+    if not 0 <= settings.watch_debounce_ms <= 60_000:
+        raise ConfigError(
+            f"watch.debounce_ms is {settings.watch_debounce_ms}",
+            hint="use a whole number of milliseconds from 0 to 60000 (default 300)",
+        )
     if settings.timezone:
         _check_timezone(settings.timezone)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from ghostsync.apply import Outcome
     from ghostsync.run import Result, Site
     from ghostsync.state import Upload
+    from ghostsync.watch import Event
 
 JSON_SCHEMA = 1
 SYMBOLS = {
@@ -355,3 +357,117 @@ def _diff_json(post_diff: Any) -> dict[str, Any]:
         "body_diff": "\n".join(post_diff.body),
         "note": post_diff.note,
     }
+class WatchPrinter:
+    """What ``watch`` shows: a line per push and per problem.
+
+    On a terminal a status line (rich) sits under the lines and says what the
+    watcher is doing; otherwise only plain lines are written, problems to
+    standard error. Each line starts with the time.
+    """
+
+    def __init__(
+        self, *, quiet: bool = False, verbose: int = 0, terminal: bool | None = None
+    ) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.terminal = sys.stdout.isatty() if terminal is None else terminal
+        self.pushed = 0
+        self._status: Any = None
+        self._console: Any = None
+        self._problems: dict[str, str] = {}
+        self._offline = False
+        self._last = "starting"
+
+    def __enter__(self) -> WatchPrinter:
+        if self.terminal:
+            from rich.console import Console
+
+            self._console = Console(highlight=False)
+            self._status = self._console.status(self._last)
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def __call__(self, event: Event) -> None:
+        self._track(event)
+        for text, to_stderr in self._lines(event):
+            self._print(text, to_stderr)
+        if self._status is not None:
+            self._status.update(self.status_text())
+
+    def status_text(self) -> str:
+        parts = ["Ghost unreachable, will retry" if self._offline else "watching"]
+        parts.append(f"{self.pushed} pushed")
+        if self._problems:
+            count = len(self._problems)
+            parts.append(f"{count} problem{'s' if count > 1 else ''}")
+        parts.append(self._last)
+        return " · ".join(parts)
+
+    def _track(self, event: Event) -> None:
+        from ghostsync import watch as w
+
+        stamp = time.strftime("%H:%M:%S")
+        if event.kind == w.PUSHED:
+            self.pushed += 1
+            self._problems.pop(event.path, None)
+            self._last = f"{event.message} {event.path} at {stamp}"
+        elif event.kind in (w.UNCHANGED, w.MOVED, w.DELETED):
+            self._problems.pop(event.path, None)
+            self._last = f"{event.kind} {event.path} at {stamp}"
+        elif event.problem and event.kind != w.OFFLINE:
+            self._problems[event.path] = event.message
+        self._offline = event.kind == w.OFFLINE or (
+            self._offline and event.kind != w.ONLINE
+        )
+
+    def _lines(self, event: Event) -> list[tuple[str, bool]]:
+        from ghostsync import watch as w
+
+        if event.problem:
+            lines = [(f"{_problem_label(event)}: {_located(event)}", True)]
+            if event.hint:
+                lines.append((f"  fix: {event.hint}", True))
+            return lines
+        if self.quiet and event.kind != w.PUSHED:
+            return []
+        text = {
+            w.READY: f"watching {event.message} (Ctrl-C stops)",
+            w.PUSHED: f"{event.message} {event.post_kind} {event.path}"
+            + (f" → {event.url}" if event.url else ""),
+            w.MOVED: f"moved {event.path} ({event.message})",
+            w.DELETED: f"deleted {event.path}: {event.message}",
+            w.WARNING: f"warning: {event.message}",
+            w.NOTICE: f"note: {_located(event)}",
+            w.ONLINE: f"{event.message}; pushing what waited",
+            w.RELOADED: f"{event.path}: {event.message}",
+            w.STOPPED: "stopped; the state is saved",
+        }.get(event.kind)
+        if event.kind == w.UNCHANGED and self.verbose:
+            text = f"unchanged {event.path}: {event.message}"
+        if text is None:
+            return []
+        return [(text, event.kind == w.WARNING)]
+
+    def _print(self, text: str, to_stderr: bool) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {text}" if text[:1] != " " else text
+        if self._console is not None:
+            style = "red" if to_stderr and "warning" not in text else None
+            self._console.print(line, markup=False, style=style, soft_wrap=True)
+        else:
+            click.echo(line, err=to_stderr)
+
+
+def _problem_label(event: Event) -> str:
+    return "conflict" if event.kind == "conflict" else "error"
+
+
+def _located(event: Event) -> str:
+    """The message, preceded by its path unless it names it already."""
+    if not event.path or event.path in event.message:
+        return event.message
+    return f"{event.path}: {event.message}"

@@ -37,6 +37,9 @@ prune = "delete"          # or "draft": push --prune unpublishes instead
 [backups]
 keep = 10                 # the newest backup folders always kept...
 keep_days = 30            # ...and any younger than this
+
+[watch]
+debounce_ms = 300         # quiet time after a save before 'ghostsync watch' pushes
 """
 
 GITIGNORE_LINES = [
