@@ -113,9 +113,9 @@ def timed_saves(path, slug, client, post_id, events, saves) -> dict:
         path.write_text(text(slug, marker))
         saved = time.monotonic()
         deadline = saved + TIMEOUT
-        while marker not in client.read("post", post_id, formats=["lexical"])[
-            "lexical"
-        ]:
+        while (
+            marker not in client.read("post", post_id, formats=["lexical"])["lexical"]
+        ):
             if time.monotonic() > deadline:
                 raise SystemExit(f"save {number} not readable after {TIMEOUT:g} s")
             time.sleep(POLL)

@@ -455,6 +455,9 @@ def _restored(restored: Any) -> None:
     if restored.url:
         line += f" → {restored.url}"
     click.echo(line, err=restored.status == "refused")
+
+
+@main.command()
 @click.option(
     "--debounce",
     type=click.IntRange(0, 60_000),

@@ -357,6 +357,8 @@ def _diff_json(post_diff: Any) -> dict[str, Any]:
         "body_diff": "\n".join(post_diff.body),
         "note": post_diff.note,
     }
+
+
 class WatchPrinter:
     """What ``watch`` shows: a line per push and per problem.
 

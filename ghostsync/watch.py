@@ -355,6 +355,8 @@ class Watcher:
     def _push(self, paths: set[str] | None, gone: Iterable[str] = ()) -> None:
         """Plan and push ``paths`` (None: everything) and what awaits a retry."""
         wanted = None if paths is None or self._retry_all else paths | self._retry
+        if wanted is not None:  # a path waiting for a retry may be gone since
+            wanted = {rel for rel in wanted if (self.settings.root / rel).exists()}
         try:
             site = self._connect()
             if self._offline:
