@@ -465,9 +465,16 @@ def _restored(restored: Any) -> None:
     help="Quiet time after a save before pushing, in milliseconds"
     " (default: [watch] debounce_ms, else 300).",
 )
+@click.option(
+    "--pull-every",
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Also run a sync this often: Ghost's changes come into the files"
+    " (a post changed on both sides stays a conflict).",
+)
 @click.pass_obj
 @handle_errors
-def watch(obj: Context, debounce: int | None) -> int:
+def watch(obj: Context, debounce: int | None, pull_every: int | None) -> int:
     """Push each post a moment after its file is saved, until Ctrl-C."""
     from ghostsync.output import WatchPrinter
     from ghostsync.watch import Watcher, run_in_foreground
@@ -479,6 +486,7 @@ def watch(obj: Context, debounce: int | None) -> int:
             reload=obj.settings,
             debounce=None if debounce is None else debounce / 1000,
             emit=printer,
+            pull_every=pull_every,
         )
         run_in_foreground(watcher)
     return ExitCode.OK

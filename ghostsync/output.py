@@ -418,7 +418,7 @@ class WatchPrinter:
             self.pushed += 1
             self._problems.pop(event.path, None)
             self._last = f"{event.message} {event.path} at {stamp}"
-        elif event.kind in (w.UNCHANGED, w.MOVED, w.DELETED):
+        elif event.kind in (w.PULLED, w.UNCHANGED, w.MOVED, w.DELETED):
             self._problems.pop(event.path, None)
             self._last = f"{event.kind} {event.path} at {stamp}"
         elif event.problem and event.kind != w.OFFLINE:
@@ -441,6 +441,7 @@ class WatchPrinter:
             w.READY: f"watching {event.message} (Ctrl-C stops)",
             w.PUSHED: f"{event.message} {event.post_kind} {event.path}"
             + (f" → {event.url}" if event.url else ""),
+            w.PULLED: f"pulled {event.post_kind} {event.path}: {event.message}",
             w.MOVED: f"moved {event.path} ({event.message})",
             w.DELETED: f"deleted {event.path}: {event.message}",
             w.WARNING: f"warning: {event.message}",

@@ -59,12 +59,14 @@ from ghostsync.errors import (
 from ghostsync.run import Result, Site, connect
 from ghostsync.run import push as run_push
 from ghostsync.source import Exclusions
+from ghostsync.state import State
 
 log = logging.getLogger("ghostsync.watch")
 
 # What the watcher reports (Event.kind).
 READY = "ready"
 PUSHED = "pushed"
+PULLED = "pulled"
 UNCHANGED = "unchanged"
 MOVED = "moved"
 DELETED = "deleted"
@@ -228,7 +230,8 @@ class Watcher:
     ``reload`` reads the settings again when ``ghostsync.toml`` changes;
     ``client`` makes the Ghost client for a settings object; ``debounce``
     (seconds) overrides ``[watch] debounce_ms``; ``emit`` hears every
-    :class:`Event`, from the worker thread.
+    :class:`Event`, from the worker thread; ``pull_every`` (seconds) runs a
+    sync that often, which brings Ghost's changes into the files.
     """
 
     def __init__(
@@ -240,6 +243,7 @@ class Watcher:
         debounce: float | None = None,
         emit: Callable[[Event], None] = lambda event: None,
         retry_every: float = RETRY_EVERY,
+        pull_every: float | None = None,
     ) -> None:
         self.settings = settings
         self._reload_settings = reload or (lambda: _reload(settings))
@@ -252,6 +256,7 @@ class Watcher:
         self._stopping = threading.Event()
         self._connection = ExitStack()
         self._site: Site | None = None
+        self._state_digest: str | None = None
         # Bytes last handled per path: a save that repeats them is skipped.
         self._seen: dict[str, str] = {}
         self._config_digest = _file_digest(settings.root / CONFIG_NAME)
@@ -260,6 +265,8 @@ class Watcher:
         self._retry: set[str] = set()
         self._retry_all = False
         self._retry_at = 0.0
+        self._pull_every = pull_every
+        self._pull_at = time.monotonic() + (pull_every or 0)
 
     @property
     def debounce(self) -> float:
@@ -295,10 +302,13 @@ class Watcher:
             self._start()
             while not self._stopping.is_set():
                 batch = self._inbox.take(self.debounce, self._timeout())
+                now = time.monotonic()
                 if batch is not None:
                     self._handle(batch)
-                elif self._offline and time.monotonic() >= self._retry_at:
+                elif self._offline and now >= self._retry_at:
                     self._push(set())
+                elif self._pull_every and not self._offline and now >= self._pull_at:
+                    self._sync()
                 self._emit(Event(IDLE))
         except _Stopped:
             pass
@@ -319,9 +329,14 @@ class Watcher:
         self._emit(Event(READY, message=folders))
 
     def _timeout(self) -> float | None:
-        if not self._offline:
+        """Seconds until a retry or a pull is due; None: wait for a change."""
+        if self._offline:
+            due = self._retry_at
+        elif self._pull_every:
+            due = self._pull_at
+        else:
             return None
-        return max(0.0, self._retry_at - time.monotonic())
+        return max(0.0, due - time.monotonic())
 
     def _handle(self, batch: Batch) -> None:
         if batch.config and self._reload():
@@ -374,18 +389,77 @@ class Watcher:
             return
 
         self._report(result, wanted, gone)
-        site.state.fold()
+        self._fold(site)
+
+    def _sync(self) -> None:
+        """Bring Ghost's changes in with ``sync``'s rules (conflicts kept)."""
+        from ghostsync.sync import sync
+
+        assert self._pull_every is not None
+        self._pull_at = time.monotonic() + self._pull_every
+        try:
+            site = self._connect()
+            result = sync(site, report=self._on_synced)
+        except _Stopped:
+            raise
+        except TRANSIENT as error:
+            self._went_offline(error, None)
+            return
+        except GhostsyncError as error:
+            self._problem(Event(ERROR, message=error.message, hint=error.hint))
+            return
+
+        self._report(result, None, ())
+        self._fold(site)
 
     def _connect(self) -> Site:
         if self._site is None:
             client = self._client(self.settings) if self._client else None
             self._site = self._connection.enter_context(connect(self.settings, client))
+            self._state_digest = _file_digest(self._site.state.path)
+        elif _file_digest(self._site.state.path) != self._state_digest:
+            self._reread_state(self._site)
+        self._site.refs = None  # staff users and tiers are read again if needed
         return self._site
+
+    def _reread_state(self, site: Site) -> None:
+        """Another ghostsync run wrote the state file: plan from its version."""
+        fresh = State.open(self.settings.root, site.state.site_uuid)
+        site.state.close()
+        site.state.snapshot = fresh.snapshot  # connect() folds this object
+        self._state_digest = _file_digest(site.state.path)
+        message = "the state file changed (another ghostsync run); read it again"
+        self._emit(Event(NOTICE, message=message))
+
+    def _fold(self, site: Site) -> None:
+        site.state.fold()
+        self._state_digest = _file_digest(site.state.path)
 
     def _disconnect(self) -> None:
         """Fold the state and forget the site (a config change reconnects)."""
         self._site = None
         self._connection.close()
+
+    def _on_synced(self, outcome: Outcome) -> None:
+        """A sync's outcome; a file it wrote is recorded as ghostsync's own."""
+        from ghostsync.sync import PULL_SIDE
+
+        action = outcome.action
+        if action.name not in PULL_SIDE or outcome.status != "done":
+            self._on_outcome(outcome)
+            return
+
+        # TODO: the bytes are read back just after the write, so a save in
+        # that instant would count as ghostsync's own; the puller does not
+        # hand out what it wrote.
+        data = _read(self.settings.root / action.path)
+        if data is not None:
+            self.wrote(action.path, data)
+        self._clear(action.path)
+        event = Event(PULLED, action.path, outcome.message, post_kind=action.kind)
+        self._emit(event)
+        if self._stopping.is_set():
+            raise _Stopped
 
     def _on_outcome(self, outcome: Outcome) -> None:
         action = outcome.action
@@ -440,7 +514,7 @@ class Watcher:
         elif action.name in (p.REMOTE_CHANGED, p.DELETED_REMOTE):
             self._problem(Event(NOTICE, path, action.reason))
         elif action.name == p.DELETED_LOCAL:
-            self._emit(Event(DELETED, path, action.reason))
+            self._problem(Event(DELETED, path, action.reason))
         elif action.name == p.UNCHANGED and action.moved_from:
             self._clear(path)
             self._emit(Event(MOVED, path, f"moved from {action.moved_from}"))
@@ -463,7 +537,7 @@ class Watcher:
     # -- problems, shown once -------------------------------------------------
 
     def _problem(self, event: Event) -> None:
-        """Show a problem unless the same one is already on screen for its path."""
+        """Show a problem (or a note) unless it was shown for its path already."""
         if self._shown.get(event.path) == event.message:
             return
         self._shown[event.path] = event.message
@@ -620,8 +694,13 @@ def _digest(data: bytes) -> str:
 
 
 def _file_digest(path: Path) -> str | None:
+    data = _read(path)
+    return None if data is None else _digest(data)
+
+
+def _read(path: Path) -> bytes | None:
     try:
-        return _digest(path.read_bytes())
+        return path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 

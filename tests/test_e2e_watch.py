@@ -466,3 +466,40 @@ def test_sigint_stops_cleanly_with_a_consistent_state(project):
 
 def _site_uuid(project: Project) -> str:
     return project.client().site()["site_uuid"]
+
+
+def test_a_pull_run_beside_watch_is_read_before_the_next_plan(project):
+    rel = "content/posts/beside.md"
+    project.write(rel, post_text(project, "beside", "zero", body_format="html"))
+    with start(project) as running:
+        post = remote(project, "beside")
+        time.sleep(1.1)  # Ghost's updated_at has one-second resolution
+        project.client().update(
+            "post", post["id"], {"updated_at": post["updated_at"], "title": "Ghost"}
+        )
+
+        pulled = project.cli("pull")
+        running.barrier()
+
+    assert pulled.exit_code == 0, pulled.output
+    assert "title: Ghost" in (project.root / rel).read_text()
+    assert w.CONFLICT not in running.kinds(rel)
+    assert any("state file changed" in e.message for e in running.log)
+    assert remote(project, "beside")["title"] == "Ghost"
+
+
+def test_pull_every_brings_ghost_edits_into_the_file_and_pushes_nothing(project):
+    rel = "content/posts/fromghost.md"
+    with start(project, "fromghost", pull_every=1.0) as running:
+        post = remote(project, "fromghost")
+        time.sleep(1.1)  # Ghost's updated_at has one-second resolution
+        project.client().update(
+            "post", post["id"], {"updated_at": post["updated_at"], "title": "Retitled"}
+        )
+        pulled = running.wait(w.PULLED, rel)
+        running.barrier()
+
+    assert "title: Retitled" in (project.root / rel).read_text()
+    assert "title" in pulled.message
+    assert running.kinds(rel) == [w.PULLED]
+    assert updates(running.client, post["id"]) == 0
