@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ghostsync import __version__
+from ghostsync import __version__, ci
 from ghostsync.errors import ExitCode, GhostsyncError, InvalidFileError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,8 +48,11 @@ class Context:
             environ = {**read_env_file(self.env_file), **environ}
         root = find_root(self.project or Path.cwd())
         if offline:
-            return offline_settings(root, environ, site=self.site)
+            settings = offline_settings(root, environ, site=self.site)
+            ci.mask_key(settings)
+            return settings
         settings = load_settings(root, site=self.site, environ=environ)
+        ci.mask_key(settings)  # before anything is printed
         warning = check_key_file(settings)
         if warning:
             click.echo(f"warning: {warning}", err=True)
@@ -58,6 +61,7 @@ class Context:
 
 def render_error(error: BaseException) -> int:
     """Print an error the way a user should see it; return the exit code."""
+    ci.annotate_error(error, _project_root())
     if isinstance(error, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         return ExitCode.INTERRUPTED
@@ -81,6 +85,20 @@ def _wants_json() -> bool:
     """Whether the running command was asked for ``--json``."""
     ctx = click.get_current_context(silent=True)
     return bool(ctx and ctx.params.get("as_json"))
+
+
+def _project_root() -> Path | None:
+    """The project folder, for annotations on a file; None when unknown."""
+    context = click.get_current_context(silent=True)
+    obj = context.find_object(Context) if context else None
+    if obj is None:
+        return None
+    from ghostsync.config import find_root
+
+    try:
+        return find_root(obj.project or Path.cwd())
+    except GhostsyncError:
+        return None
 
 
 def handle_errors(command: F) -> F:
@@ -140,6 +158,13 @@ class LazyGroup(click.Group):
 )
 @click.option("-v", "--verbose", count=True, help="Debug logs (keys redacted).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the summary.")
+@click.option(
+    "--ci/--no-ci",
+    "ci_mode",
+    default=None,
+    help="GitHub Actions mode: masks, annotations, step summary, no progress bar"
+    " (default: on when GITHUB_ACTIONS=true).",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -148,9 +173,11 @@ def main(
     env_file: Path | None,
     verbose: int,
     quiet: bool,
+    ci_mode: bool | None,
 ) -> None:
     """Keep Markdown files and a Ghost site's posts and pages in step."""
     ctx.obj = Context(project, site, env_file, verbose, quiet)
+    ci.configure(ci_mode)
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
@@ -175,6 +202,7 @@ def validate(obj: Context) -> int:
         _echo_invalid(error)
 
     click.echo(f"{len(result.posts)} valid, {len(result.errors)} invalid")
+    ci.report_validate(settings, result)
     return ExitCode.ERROR if result.errors else ExitCode.OK
 
 

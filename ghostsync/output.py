@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ghostsync import ci
 from ghostsync import planner as p
 from ghostsync.errors import GhostsyncError
 from ghostsync.refs import human_size
@@ -99,6 +100,7 @@ def _shown(action: p.Action, verbose: int) -> bool:
 def show_plan(
     result: Result, site: Site, *, as_json: bool, verbose: int, quiet: bool
 ) -> None:
+    ci.report_plan(result, site.settings, site.info.get("url", ""))
     if as_json:
         click.echo(json.dumps(plan_json(result, site), indent=2, sort_keys=True))
         return
@@ -212,7 +214,8 @@ class OutcomePrinter:
         self._task: Any = None
 
     def start(self, writes: int) -> None:
-        if self.as_json or writes < self.BAR_FROM or not sys.stderr.isatty():
+        quiet = self.as_json or ci.active() or writes < self.BAR_FROM
+        if quiet or not sys.stderr.isatty():
             return
         from rich.console import Console
         from rich.progress import Progress
@@ -250,11 +253,12 @@ def show_push(
     verbose: int,
     quiet: bool,
 ) -> None:
+    if dry_run:
+        show_plan(result, site, as_json=as_json, verbose=verbose, quiet=quiet)
+        return
+    ci.report_push(result, site.settings, site.info.get("url", ""))
     if as_json:
         click.echo(json.dumps(plan_json(result, site), indent=2, sort_keys=True))
-        return
-    if dry_run:
-        show_plan(result, site, as_json=False, verbose=verbose, quiet=quiet)
         return
 
     _warnings(result)
@@ -265,10 +269,10 @@ def show_push(
     if verbose:
         for upload in result.uploads:
             click.echo(upload_line(upload))
-    click.echo(_push_summary(result) + uploads_summary(result.uploads, "uploaded"))
+    click.echo(push_summary(result) + uploads_summary(result.uploads, "uploaded"))
 
 
-def _push_summary(result: Result) -> str:
+def push_summary(result: Result) -> str:
     done = [o for o in result.outcomes if o.status == "done"]
     created = sum(1 for o in done if o.action.name == p.CREATE)
     updated = sum(1 for o in done if o.action.name == p.UPDATE)

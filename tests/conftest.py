@@ -12,8 +12,12 @@ the suite stays within its budget) or ``long`` for a local soak, chosen with
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from ghostsync import ci
 
 from .fakeghost import fake_ghost  # noqa: F401
 from .realghost import real_ghost  # noqa: F401
@@ -35,3 +39,18 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests see the CLI's plain output even when the suite runs in Actions.
+
+    CI mode (masks, annotations, a step summary) is switched on by
+    ``GITHUB_ACTIONS=true``; the tests that want it set it themselves, and it
+    is off again after each test.
+    """
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)
+    ci.configure(False)
+    yield
+    ci.configure(False)

@@ -69,6 +69,16 @@ def _shape(value: str) -> str:
     return f"{len(left)} characters, a colon and {len(right)} characters"
 
 
+# Called with every token signed for a request (CI mode masks them).
+_token_hooks: list[Callable[[str], None]] = []
+
+
+def on_token(hook: Callable[[str], None]) -> None:
+    """Call ``hook`` with every token :class:`TokenAuth` signs (once per hook)."""
+    if hook not in _token_hooks:
+        _token_hooks.append(hook)
+
+
 def make_token(key: AdminKey, now: float) -> str:
     """A token for ``key`` issued at ``now`` (seconds since the epoch)."""
     issued = int(now)
@@ -85,6 +95,8 @@ class TokenAuth(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = make_token(self._key, self._clock())
+        for hook in _token_hooks:
+            hook(token)
         request.headers["Authorization"] = f"Ghost {token}"
         return request
 
