@@ -256,6 +256,9 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
+IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@example.test"]
+
+
 @pytest.fixture
 def checkout(tmp_path: Path, real_ghost) -> Iterator[tuple[Blog, Path]]:
     """A clone of a bare 'origin', holding an html-format blog, on main."""
@@ -268,9 +271,8 @@ def checkout(tmp_path: Path, real_ghost) -> Iterator[tuple[Blog, Path]]:
     blog.post("rich", "Rich", body="Some *html* text.\n")
     git(blog.root, "init", "--quiet", "-b", "main")
     git(blog.root, "remote", "add", "origin", str(origin))
-    identity = ["-c", "user.name=t", "-c", "user.email=t@example.test"]
     git(blog.root, "add", ".")
-    git(blog.root, *identity, "commit", "--quiet", "-m", "posts")
+    git(blog.root, *IDENTITY, "commit", "--quiet", "-m", "posts")
     git(blog.root, "push", "--quiet", "origin", "main")
     yield blog, origin
 
@@ -321,3 +323,42 @@ def test_html_without_its_state_refuses_instead_of_duplicating(
     assert error["file"] == "content/posts/rich.md"
     assert "--adopt" in error["message"]
     assert remote(real_ghost, blog.prefix) == published
+
+
+def test_the_state_commit_rebases_onto_a_branch_that_moved(
+    runner, checkout, tmp_path, real_ghost
+):
+    blog, origin = checkout
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(origin), str(other))
+    (other / "NOTES.md").write_text("Meanwhile.\n")
+    git(other, "add", "NOTES.md")
+    git(other, *IDENTITY, "commit", "--quiet", "-m", "meanwhile")
+    git(other, "push", "--quiet", "origin", "main")
+
+    run = runner.run(blog.root, inputs(real_ghost, "push"))
+
+    assert run.returncode == 0, run.log
+    assert run.outputs["state-committed"] == "true"
+    subjects = git(origin, "log", "--format=%s", "main").splitlines()
+    assert subjects == ["ghostsync: sync state [skip ci]", "meanwhile", "posts"]
+
+
+def test_a_refused_state_push_fails_the_job_and_says_why(runner, checkout, real_ghost):
+    blog, origin = checkout
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+
+    run = runner.run(blog.root, inputs(real_ghost, "push"))
+
+    assert run.returncode == 1
+    assert run.outputs == {
+        "exit-code": "0",  # the publish itself worked
+        "command": "push",
+        "state-committed": "false",
+    }
+    [error] = run.annotations("error")
+    assert "permissions: contents: write" in error["message"]
+    assert "commit-state: false" in error["message"]
+    assert list(remote(real_ghost, blog.prefix)) == [f"{blog.prefix}rich"]
