@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ghostsync import planner as p
 from ghostsync.errors import GhostAPIError, GhostsyncError, InvalidFileError
 
 if TYPE_CHECKING:
+    from ghostsync import planner as p
     from ghostsync.apply import Outcome
     from ghostsync.config import Settings
     from ghostsync.run import Result
@@ -150,6 +150,8 @@ def annotate_result(result: Result, settings: Settings) -> None:
     """Annotate invalid files, conflicts, refusals and failed writes."""
     if not _Mode.active:
         return
+    from ghostsync import planner as p
+
     annotate_invalid(settings, result.scan.errors)
     told = set()
     for outcome in result.outcomes:
@@ -301,6 +303,8 @@ def report_validate(settings: Settings, scan: LocalScan) -> None:
 
 
 def _listed(action: p.Action) -> bool:
+    from ghostsync import planner as p
+
     return action.name not in (p.UNCHANGED, p.REMOTE_ONLY) or bool(action.moved_from)
 
 
