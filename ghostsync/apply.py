@@ -192,9 +192,18 @@ class Executor:
 
         sendable, complete = self._sendable(item)
         data = payload(sendable, self.tags, self.now(), self._refs)
+        if action.email:
+            # Ghost emails only on an edit that publishes: create as draft first.
+            data["status"] = "draft"
         html = item.post.body_format == "html"
         post = self.client.create(item.post.kind, data, source_html=html, **READ)
         crash_point("created")
+        if action.email:
+            # Until the publishing write lands, the file still differs from Ghost.
+            self._record(item, post, complete=False)
+            post, complete = self._write(item, post["id"], post["updated_at"], action)
+            self._written(action, item, post, complete, emailed=True)
+            return self._done(action, post, "created; " + _emailed(action))
         self._written(action, item, post, complete)
         return self._done(action, post, "created")
 
@@ -204,12 +213,13 @@ class Executor:
             post = self._backup(action, "force")
         updated_at = post["updated_at"] if post else _updated_at(action)
         try:
-            written, complete = self._write(item, action.remote_id, updated_at)
+            written, complete = self._write(item, action.remote_id, updated_at, action)
         except CollisionError:
             return self._retry_after_collision(action)
 
-        self._written(action, item, written, complete)
-        return self._done(action, written, "updated")
+        self._written(action, item, written, complete, emailed=bool(action.email))
+        verb = "updated; " + _emailed(action) if action.email else "updated"
+        return self._done(action, written, verb)
 
     def _retry_after_collision(self, action: p.Action) -> Outcome:
         current = self._read(action)
@@ -221,19 +231,28 @@ class Executor:
             return self._conflict(action, current)
 
         item = _local(action)
-        written, complete = self._write(item, action.remote_id, current["updated_at"])
-        self._written(action, item, written, complete)
+        updated_at = current["updated_at"]
+        written, complete = self._write(item, action.remote_id, updated_at, action)
+        self._written(action, item, written, complete, emailed=bool(action.email))
         return self._done(action, written, "updated (after a re-read)")
 
     def _write(
-        self, item: p.LocalItem, post_id: str, updated_at: str
+        self,
+        item: p.LocalItem,
+        post_id: str,
+        updated_at: str,
+        action: p.Action | None = None,
     ) -> tuple[dict, bool]:
+        """Update a post from a file; with ``action.email`` the write emails it."""
         sendable, complete = self._sendable(item)
         data = payload(sendable, self.tags, self.now(), self._refs)
         data["updated_at"] = updated_at
         html = item.post.body_format == "html"
+        email = {}
+        if action is not None and action.email:
+            email = {"newsletter": action.email, "email_segment": action.email_segment}
         written = self.client.update(
-            item.post.kind, post_id, data, source_html=html, **READ
+            item.post.kind, post_id, data, source_html=html, **email, **READ
         )
         return written, complete
 
@@ -249,10 +268,15 @@ class Executor:
         return replace(item, post=localrefs.apply_urls(item.post, urls)), complete
 
     def _written(
-        self, action: p.Action, item: p.LocalItem, post: dict[str, Any], complete: bool
+        self,
+        action: p.Action,
+        item: p.LocalItem,
+        post: dict[str, Any],
+        complete: bool,
+        emailed: bool = False,
     ) -> None:
         """Record a write; a post with a link still to resolve is written again."""
-        self._record(item, post, complete)
+        self._record(item, post, complete, emailed)
         assert self.uploader is not None
         if post.get("url"):
             self.uploader.post_urls[item.path] = post["url"]
@@ -274,8 +298,8 @@ class Executor:
         assert remote is not None
         if action.changes:
             post = self._backup(action, "adopt")
-            written, complete = self._write(item, remote.id, post["updated_at"])
-            self._written(action, item, written, complete)
+            written, complete = self._write(item, remote.id, post["updated_at"], action)
+            self._written(action, item, written, complete, emailed=bool(action.email))
             return self._done(action, written, "adopted and updated")
 
         self._record(item, remote.raw or self._read(action))
@@ -397,15 +421,21 @@ class Executor:
         return digest(remote_canonical(post, action.kind, self.site))
 
     def _record(
-        self, item: p.LocalItem, post: dict[str, Any], complete: bool = True
+        self,
+        item: p.LocalItem,
+        post: dict[str, Any],
+        complete: bool = True,
+        emailed: bool = False,
     ) -> None:
-        """Remember a write; an incomplete one (a link left to resolve) keeps no
-        local hash, so the next run writes the post again if this one stops."""
+        """Remember a write; an incomplete one (a link left to resolve, a
+        publishing write still to come) keeps no local hash, so the next run
+        writes the post again if this one stops."""
         self.tags.learn(post.get("tags") or [])
         kind = item.post.kind
         # The post is in sync now: a conflict copy left for it is out of date.
         conflict_path(self.root, item.path).unlink(missing_ok=True)
         previous = self.state.records.get(post["id"])
+        emailed = emailed or bool(previous and previous.emailed)
         self.state.put(
             Record(
                 id=post["id"],
@@ -417,7 +447,7 @@ class Executor:
                 remote_hash=digest(remote_canonical(post, kind, self.site)),
                 meta_hash=digest(remote_fields(post, kind, self.site)),
                 body_format=item.post.body_format,
-                emailed=previous.emailed if previous else False,
+                emailed=emailed,
             )
         )
 
@@ -461,6 +491,10 @@ def _links(action: p.Action, writing: set[str]) -> set[str]:
         and ref.path in writing
         and ref.path != action.path
     }
+
+
+def _emailed(action: p.Action) -> str:
+    return f"emailed to newsletter '{action.email}' ({action.email_segment})"
 
 
 def _local(action: p.Action) -> p.LocalItem:

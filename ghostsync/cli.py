@@ -221,6 +221,11 @@ def _plan_options(command: F) -> F:
         is_flag=True,
         help="Take over differing posts of the same slug (backed up first).",
     )(command)
+    command = click.option(
+        "--send-email",
+        is_flag=True,
+        help="Email posts that set newsletter: when a draft is published.",
+    )(command)
     return command
 
 
@@ -284,6 +289,7 @@ def plan(
     obj: Context,
     as_json: bool,
     adopt: bool,
+    send_email: bool,
     exit_code: bool,
     verify_images: bool,
     **deletion_flags: Any,
@@ -298,6 +304,7 @@ def plan(
             site,
             adopt=adopt,
             verify_images=verify_images,
+            send_email=send_email,
             deletions=_deletions(**deletion_flags),
         )
         output.show_plan(
@@ -332,6 +339,7 @@ def push(
     obj: Context,
     as_json: bool,
     adopt: bool,
+    send_email: bool,
     force: bool,
     dry_run: bool,
     verify_images: bool,
@@ -355,6 +363,7 @@ def push(
                 adopt=adopt,
                 force=force,
                 deletions=_deletions(**deletion_flags),
+                send_email=send_email,
                 dry_run=dry_run,
                 verify_images=verify_images,
                 jobs=jobs,

@@ -80,6 +80,8 @@ def action_line(action: p.Action) -> str:
         details.append(f"slug {action.old_slug} → {action.slug}, the URL changes")
     if action.reason:
         details.append(action.reason)
+    if action.note:
+        details.append(action.note)
     return text + (f"  ({'; '.join(details)})" if details else "")
 
 
@@ -188,6 +190,8 @@ def _action_json(action: p.Action) -> dict[str, Any]:
         "moved_from": action.moved_from or None,
         "old_slug": action.old_slug or None,
         "prune": action.prune or None,
+        "email": action.email or None,
+        "note": action.note or None,
     }
 
 

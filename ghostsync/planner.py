@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from ghostsync.canonical import changed_fields, digest, in_sync
@@ -121,6 +122,11 @@ class Action:
     prune: str = ""
     # A deletion the limits refused (--max-delete, half a kind, an emptied side).
     guarded: bool = False
+    # The newsletter (slug) and segment this write emails the post to.
+    email: str = ""
+    email_segment: str = ""
+    # What the plan should say about email for this post.
+    note: str = ""
 
     @property
     def writes(self) -> bool:
@@ -171,6 +177,9 @@ class Inputs:
     recreate: str = ""
     # Kinds whose content folder does not exist.
     missing_dirs: tuple[str, ...] = ()
+    # Files that say ``sync: false``: present, never planned.
+    skipped: frozenset[str] = frozenset()
+    send_email: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,11 +242,52 @@ def plan(inputs: Inputs) -> Plan:
 
     actions += [_vanished(record, inputs) for record in matches.vanished]
     actions += _remote_only(inputs, adopted)
+    actions = [_email(action, inputs) for action in actions]
     return Plan(
         sorted(actions, key=_order),
         emptied=_emptied(inputs, matches),
         remote_emptied=_remote_emptied(inputs),
     )
+
+
+# A post dated more than this before the run is back-dated: never emailed.
+BACK_DATED_DAYS = 1
+
+
+def _email(action: Action, inputs: Inputs) -> Action:
+    """Whether this write emails the post: only a draft (or new post) being
+    published, never a back-dated one, never twice, only with --send-email."""
+    if not action.writes or action.local is None:
+        return action
+    post = action.local.post
+    if not post.newsletter or post.fields.get("status") != "published":
+        return action
+
+    was = action.remote.status if action.remote is not None else "draft"
+    if was != "draft" or (action.record is not None and action.record.emailed):
+        return action
+    date = post.fields.get("published_at") or ""
+    if date and inputs.now and _days_before(date, inputs.now) > BACK_DATED_DAYS:
+        note = f"not emailed: back-dated ({date[:10]})"
+        return replace(action, note=note)
+    if not inputs.send_email:
+        note = f"newsletter '{post.newsletter}' not emailed without --send-email"
+        return replace(action, note=note)
+
+    when = " when Ghost publishes it" if date and date > inputs.now else ""
+    return replace(
+        action,
+        email=post.newsletter,
+        email_segment=post.email_segment,
+        note=f"emails newsletter '{post.newsletter}' ({post.email_segment}){when}",
+    )
+
+
+def _days_before(date: str, now: str) -> float:
+    """How many days ``date`` lies before ``now`` (ISO strings, no clock)."""
+    early = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    late = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    return (late - early).total_seconds() / 86400
 
 
 def _order(action: Action) -> tuple[str, str, str]:
@@ -248,7 +298,7 @@ def _match(inputs: Inputs) -> _Matches:
     records = inputs.state.records
     by_path = {record.path: record for record in records.values()}
     invalid_paths = {error.path for error in inputs.invalid}
-    present = {item.path for item in inputs.local} | invalid_paths
+    present = {item.path for item in inputs.local} | invalid_paths | inputs.skipped
     vanished = {r.id: r for r in records.values() if r.path not in present}
 
     matches = _Matches()
@@ -436,6 +486,11 @@ def _changes_against(item: LocalItem, remote: RemotePost) -> list[str]:
 
 
 def _unpublish_problem(item: LocalItem, remote: RemotePost, inputs: Inputs) -> str:
+    if remote.status == "sent":
+        return (
+            f"{item.path}: the post was sent as an email only; Ghost keeps it"
+            " read-only (remove the file, or exclude it)"
+        )
     date = item.post.fields.get("published_at")
     moves_future = bool(date and inputs.now and date > inputs.now)
     if remote.status == "published" and moves_future:

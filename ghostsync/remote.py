@@ -146,6 +146,7 @@ class References:
         self._client = client
         self._users: dict[str, str] | None = None
         self._tiers: dict[str, dict[str, Any]] | None = None
+        self._newsletters: list[str] | None = None
 
     def check(self, post: LocalPost) -> None:
         """Raise InvalidFileError if an author or a tier is not in Ghost."""
@@ -173,6 +174,22 @@ class References:
             known = sorted({t["slug"] for t in tiers.values()})
             raise _unknown(post, "tiers", "no active paid tier", unknown, known)
         return [{"id": tiers[entry]["id"]} for entry in entries]
+
+    def newsletter(self, post: LocalPost) -> None:
+        """Raise InvalidFileError unless the post's newsletter is active."""
+        if self._newsletters is None:
+            found = self._client.browse_resource(
+                "newsletters", fields=["slug"], filter="status:active"
+            )
+            self._newsletters = sorted(n["slug"] for n in found)
+        if post.newsletter not in self._newsletters:
+            raise _unknown(
+                post,
+                "newsletter",
+                "no active newsletter",
+                [post.newsletter],
+                self._newsletters,
+            )
 
     def _load_users(self) -> dict[str, str]:
         if self._users is None:

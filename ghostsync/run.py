@@ -388,6 +388,7 @@ def make_plan(
     force: bool = False,
     deletions: Deletions = Deletions(),
     verify_images: bool = False,
+    send_email: bool = False,
     now: dt.datetime | None = None,
     paths: set[str] | None = None,
     formats: tuple[str, ...] = ("lexical",),
@@ -428,6 +429,8 @@ def make_plan(
         recreate=_recreate_mode(deletions, paths),
         prune_files=deletions.prune_files,
         missing_dirs=tuple(local_scan.missing_dirs),
+        skipped=frozenset(local_scan.skipped),
+        send_email=send_email,
     )
 
     wanted = p.wanted_bodies(inputs)
@@ -471,13 +474,16 @@ def _cache(site: Site) -> HashCache:
 
 
 def _check_references(site: Site, plan: p.Plan) -> p.Plan:
-    """Posts about to be written whose authors or tiers Ghost does not know
-    become invalid: Ghost would use the owner or drop the tier silently."""
+    """Posts about to be written whose authors, tiers or newsletter Ghost does
+    not know become invalid: Ghost would use the owner or drop the tier
+    silently."""
     actions = []
     for action in plan.actions:
         if action.writes and action.local is not None:
             try:
                 site.references().check(action.local.post)
+                if action.email:
+                    site.references().newsletter(action.local.post)
             except InvalidFileError as error:
                 reason = error.message + (f" ({error.hint})" if error.hint else "")
                 action = replace(action, name=p.INVALID, reason=reason)
@@ -585,6 +591,7 @@ def push(
     adopt: bool = False,
     force: bool = False,
     deletions: Deletions = Deletions(),
+    send_email: bool = False,
     dry_run: bool = False,
     verify_images: bool = False,
     jobs: int = 1,
@@ -605,6 +612,7 @@ def push(
         deletions=deletions,
         paths=paths,
         verify_images=verify_images,
+        send_email=send_email,
     )
     check_selection(site.settings.root, result.plan, paths)
     if dry_run:

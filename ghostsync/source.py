@@ -58,6 +58,9 @@ class LocalPost:
     warnings: tuple[str, ...] = ()
     # The front-matter line of each key, for errors found later (references).
     lines: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+    # Instructions, not content: where to email the post when it is published.
+    newsletter: str = ""
+    email_segment: str = ""
 
 
 @dataclass
@@ -73,6 +76,8 @@ class LocalScan:
     cached: dict[str, Entry] = field(default_factory=dict)
     # The stat of each file read in full, for the hash cache.
     stats: dict[str, os.stat_result] = field(default_factory=dict)
+    # Files that say ``sync: false``: present, but left out of every sync.
+    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -114,9 +119,15 @@ def scan(
                 result.posts.append(summary(rel, entry))
                 continue
             try:
-                result.posts.append(read_post(Path(path), rel, kind, settings, tz))
+                post = read_post(Path(path), rel, kind, settings, tz)
             except InvalidFileError as error:
                 result.errors.append(error)
+                result.stats[rel] = stat
+                continue
+            if post is None:
+                result.skipped.append(rel)
+                continue
+            result.posts.append(post)
             result.stats[rel] = stat
         result.errors += _linked_folders_outside(links, settings)
 
@@ -232,18 +243,27 @@ def _check_duplicate_slugs(result: LocalScan) -> None:
 
 def read_post(
     path: Path, rel: str, kind: str, settings: Settings, tz: dt.tzinfo
-) -> LocalPost:
-    """Read one file into a :class:`LocalPost`, or raise InvalidFileError."""
+) -> LocalPost | None:
+    """Read one file into a :class:`LocalPost`, or raise InvalidFileError.
+
+    None for a file that says ``sync: false``.
+    """
     _check_inside(path, rel, settings)
     return parse_post(_read_text(path, rel), path, rel, kind, settings, tz)
 
 
 def parse_post(
     text: str, path: Path, rel: str, kind: str, settings: Settings, tz: dt.tzinfo
-) -> LocalPost:
-    """The post ``text`` would be as the file ``path`` (which is not read)."""
+) -> LocalPost | None:
+    """The post ``text`` would be as the file ``path`` (which is not read).
+
+    None for a text that says ``sync: false``.
+    """
     front, body = _split(text, rel)
+    if not _synced(front, rel):
+        return None
     values, warnings = _values(front, rel, kind)
+    newsletter, segment = _email(front, rel, kind)
 
     title = values.pop("title", None)
     if title is None:
@@ -273,6 +293,8 @@ def parse_post(
         explicit_id=str(front.data.get("id") or ""),
         warnings=tuple(warnings),
         lines={ALIASES.get(key, key): line for key, line in front.lines.items()},
+        newsletter=newsletter,
+        email_segment=segment,
     )
 
 
@@ -312,6 +334,37 @@ def _linked_folders_outside(links: list[tuple[str, str]], settings: Settings) ->
                 )
             )
     return found
+
+def _synced(front: _FrontMatter, rel: str) -> bool:
+    value = front.data.get("sync", True)
+    if not isinstance(value, bool):
+        raise _invalid(front, rel, "sync", f"is {value!r}", "use sync: false")
+    return value
+
+
+def _email(front: _FrontMatter, rel: str, kind: str) -> tuple[str, str]:
+    """The ``newsletter`` slug and ``email_segment`` filter, checked offline."""
+    newsletter = front.data.get("newsletter")
+    segment = front.data.get("email_segment")
+    if newsletter is None and segment is None:
+        return "", ""
+    if kind != "post":
+        key = "newsletter" if newsletter is not None else "email_segment"
+        raise _invalid(front, rel, key, "is set on a page", "only posts are emailed")
+    if newsletter is None:
+        raise _invalid(
+            front,
+            rel,
+            "email_segment",
+            "is set without a newsletter",
+            "add newsletter: <the newsletter's slug>",
+        )
+    newsletter = _expect_str(front, rel, "newsletter", newsletter).strip()
+    segment = _expect_str(front, rel, "email_segment", segment or "all").strip()
+    if not newsletter or not segment:
+        key = "newsletter" if not newsletter else "email_segment"
+        raise _invalid(front, rel, key, "is empty", "remove it, or give a value")
+    return newsletter, segment
 
 
 def _read_text(path: Path, rel: str) -> str:

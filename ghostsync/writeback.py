@@ -265,6 +265,11 @@ def check(
     """``text`` read back; an error unless it says exactly ``post``."""
     plain = text.lstrip("\ufeff").replace("\r\n", "\n")
     read = parse_post(plain, path, rel, post.kind, settings, tz)
+    if read is None:
+        raise FrontMatterError(
+            f"{rel}: the file pull would write says sync: false; not written",
+            hint="remove sync: false to let pull write the file",
+        )
     canonical = local_canonical(
         read.kind, read.fields, read.body, read.body_format, site
     )
