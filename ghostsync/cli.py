@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ class Context:
     env_file: Path | None
     verbose: int
     quiet: bool
+    strict: bool = False
 
     def settings(self, offline: bool = False) -> Any:
         from ghostsync.config import (
@@ -50,13 +51,13 @@ class Context:
         if offline:
             settings = offline_settings(root, environ, site=self.site)
             ci.mask_key(settings)
-            return settings
+            return replace(settings, strict=self.strict)
         settings = load_settings(root, site=self.site, environ=environ)
         ci.mask_key(settings)  # before anything is printed
         warning = check_key_file(settings)
         if warning:
             click.echo(f"warning: {warning}", err=True)
-        return settings
+        return replace(settings, strict=self.strict)
 
 
 def render_error(error: BaseException) -> int:
@@ -165,6 +166,11 @@ class LazyGroup(click.Group):
     help="GitHub Actions mode: masks, annotations, step summary, no progress bar"
     " (default: on when GITHUB_ACTIONS=true).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Front-matter keys ghostsync does not know are errors, not warnings.",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -174,9 +180,10 @@ def main(
     verbose: int,
     quiet: bool,
     ci_mode: bool | None,
+    strict: bool,
 ) -> None:
     """Keep Markdown files and a Ghost site's posts and pages in step."""
-    ctx.obj = Context(project, site, env_file, verbose, quiet)
+    ctx.obj = Context(project, site, env_file, verbose, quiet, strict)
     ci.configure(ci_mode)
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
@@ -196,7 +203,7 @@ def validate(obj: Context) -> int:
     settings = obj.settings(offline=True)
     result = run_validate(settings)
     for post in result.posts:
-        for warning in post.warnings:
+        for warning in () if obj.quiet else (*post.warnings, *post.fidelity):
             click.echo(f"warning: {warning}", err=True)
     for error in result.errors:
         _echo_invalid(error)
@@ -321,6 +328,12 @@ def plan(
 )
 @click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
 @click.option(
+    "--check-render",
+    is_flag=True,
+    help="Push nothing: render each file in a temporary draft (deleted after)"
+    " and list where Ghost's rendering differs from the local one.",
+)
+@click.option(
     "--verify-images",
     is_flag=True,
     help="Check that uploaded files still answer on the site; upload missing ones.",
@@ -342,6 +355,7 @@ def push(
     send_email: bool,
     force: bool,
     dry_run: bool,
+    check_render: bool,
     verify_images: bool,
     jobs: int,
     paths: tuple[Path, ...],
@@ -354,6 +368,8 @@ def push(
 
     settings = obj.settings()
     selected = _relative_paths(settings.root, paths) if paths else None
+    if check_render:
+        return _check_render(obj, settings, selected)
     with connect(settings) as site:
         printer = output.OutcomePrinter(as_json=as_json, quiet=obj.quiet)
         try:
@@ -527,6 +543,16 @@ def watch(obj: Context, debounce: int | None, pull_every: int | None) -> int:
         )
         run_in_foreground(watcher)
     return ExitCode.OK
+
+
+def _check_render(obj: Context, settings: Any, selected: set[str] | None) -> int:
+    from ghostsync import output
+    from ghostsync.run import check_render, connect
+
+    with connect(settings) as site:
+        results = check_render(site, selected, report=output.show_render_check)
+    output.render_summary(results)
+    return ExitCode.ERROR if any(r.error for r in results) else ExitCode.OK
 
 
 def _relative_paths(root: Path, paths: tuple[Path, ...]) -> set[str]:

@@ -61,6 +61,8 @@ class Settings:
     backups_keep_days: int = 30
     watch_debounce_ms: int = 300
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # --strict: a front-matter key outside the managed set is an error.
+    strict: bool = False
 
     @property
     def ghostsync_dir(self) -> Path:
@@ -113,7 +115,12 @@ def load_settings(
     _check_types(data)
 
     site_table = _site_table(data, site)
-    resolved_url = url or env.get("GHOST_URL", "") or site_table.get("url", "")
+    # A site chosen by name keeps its own URL: --site production must never
+    # follow a GHOST_URL that a local preview's env file exported.
+    named_url = data.get("sites", {}).get(site, {}).get("url", "") if site else ""
+    resolved_url = (
+        url or named_url or env.get("GHOST_URL", "") or site_table.get("url", "")
+    )
     if not resolved_url:
         raise ConfigError(
             "no site URL: set [site] url in ghostsync.toml or GHOST_URL",

@@ -7,6 +7,7 @@ follows the terminal and ``NO_COLOR`` (rich decides).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,34 @@ def action_line(action: p.Action) -> str:
     return text + (f"  ({'; '.join(details)})" if details else "")
 
 
+COLOURS = {
+    p.CREATE: "green",
+    p.UPDATE: "yellow",
+    p.ADOPT: "cyan",
+    p.REMOTE_CHANGED: "cyan",
+    p.CONFLICT: "red",
+    p.REFUSE: "red",
+    p.INVALID: "red",
+    p.DELETED_LOCAL: "magenta",
+    p.DELETED_REMOTE: "magenta",
+}
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never with ``NO_COLOR`` set (no-color.org)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def paint(line: str, action_name: str) -> str:
+    """An action line in its action's colour, when colour is on."""
+    colour = COLOURS.get(action_name)
+    if colour is None or not use_colour():
+        return line
+    return click.style(line, fg=colour)
+
+
 def summary_line(plan: p.Plan, prefix: str = "Plan") -> str:
     counts = plan.count()
     parts = [f"{counts[name]} {label}" for name, label in SUMMARY if counts.get(name)]
@@ -107,11 +136,11 @@ def show_plan(
         click.echo(json.dumps(plan_json(result, site), indent=2, sort_keys=True))
         return
 
-    _warnings(result)
+    _warnings(result, quiet)
     if not quiet:
         for action in result.plan.actions:
             if _shown(action, verbose):
-                click.echo(action_line(action))
+                click.echo(paint(action_line(action), action.name))
         for upload in result.uploads:
             click.echo(upload_line(upload))
     click.echo(summary_line(result.plan) + uploads_summary(result.uploads))
@@ -132,8 +161,9 @@ def uploads_summary(uploads: list[Upload], verb: str = "to upload") -> str:
     return f" {len(uploads)} {files} {verb} ({total})."
 
 
-def _warnings(result: Result) -> None:
-    for warning in result.warnings:
+def _warnings(result: Result, quiet: bool = False) -> None:
+    """Warnings (not with ``--quiet``), then the files that are invalid."""
+    for warning in () if quiet else result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for error in result.scan.errors:
         click.echo(f"error: {error.message}", err=True)
@@ -204,6 +234,33 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def show_render_check(result: Any) -> None:
+    """One file of ``push --check-render``: its differences, and the draft."""
+    draft = f"temporary draft {result.draft_slug}"
+    draft += " created and deleted" if result.deleted else " not created"
+    if result.error:
+        click.echo(f"error: {result.path}: {result.error} ({draft})", err=True)
+        return
+    count = len(result.differences)
+    if not count:
+        click.echo(f"render   {result.path}: same as the local rendering ({draft})")
+        return
+    noun = "line differs" if count == 1 else "lines differ"
+    click.echo(f"render   {result.path}: {count} {noun} ({draft})")
+    for line in result.differences:
+        click.echo(f"    {line}")
+
+
+def render_summary(results: list[Any]) -> None:
+    differing = sum(1 for r in results if r.differences)
+    left = [r.draft_slug for r in results if not r.deleted and r.error]
+    text = f"Render check: {len(results)} checked, {differing} with differences"
+    text += "; nothing was pushed"
+    if any(r.deleted for r in results):
+        text += ", every temporary draft was deleted" if not left else ""
+    click.echo(text + ".")
+
+
 class OutcomePrinter:
     """Prints one line as each write finishes; a progress bar on a terminal."""
 
@@ -265,11 +322,11 @@ def show_push(
         click.echo(json.dumps(plan_json(result, site), indent=2, sort_keys=True))
         return
 
-    _warnings(result)
+    _warnings(result, quiet)
     reported = {id(o.action) for o in result.outcomes}
     for action in result.plan.actions:
         if id(action) not in reported and _shown(action, verbose):
-            click.echo(action_line(action))
+            click.echo(paint(action_line(action), action.name))
     if verbose:
         for upload in result.uploads:
             click.echo(upload_line(upload))

@@ -108,6 +108,7 @@ def connect(settings: Settings, client: Any = None) -> Iterator[Site]:
 
         client = GhostClient(settings.url, settings.key())
     info = client.site()
+    check_version(settings.url, info)
     uuid = info.get("site_uuid")
     if not uuid:
         raise SiteError(
@@ -115,7 +116,7 @@ def connect(settings: Settings, client: Any = None) -> Iterator[Site]:
             hint="is this the admin URL of a Ghost 5 or 6 site?",
         )
 
-    state = State.open(settings.root, uuid)
+    state = State.open(settings.root, uuid, settings.site_name)
     site = Site(
         settings, client, info, SiteURL(info.get("url", "")), _tz(settings, info), state
     )
@@ -123,6 +124,26 @@ def connect(settings: Settings, client: Any = None) -> Iterator[Site]:
         yield site
     finally:
         state.fold()
+
+
+# Ghost majors ghostsync works with: the Lexical editor and the Admin API as
+# ghostsync uses them (tested on 6.65).
+SUPPORTED_MAJORS = (5, 6)
+
+
+def check_version(url: str, info: dict[str, Any]) -> None:
+    """A clear error for a Ghost ghostsync does not support (from ``/site/``)."""
+    version = str(info.get("version") or "")
+    major = version.split(".")[0]
+    if not major.isdigit() or int(major) in SUPPORTED_MAJORS:
+        return
+    supported = " and ".join(f"{m}.x" for m in SUPPORTED_MAJORS)
+    raise SiteError(
+        f"{url} runs Ghost {version}; ghostsync supports Ghost {supported}",
+        hint="update Ghost"
+        if int(major) < SUPPORTED_MAJORS[0]
+        else "update ghostsync, or check its releases for this Ghost version",
+    )
 
 
 def _tz(settings: Settings, info: dict[str, Any]) -> dt.tzinfo:
@@ -457,6 +478,9 @@ def make_plan(
     limits = deletions.limits(site.settings)
     plan = p.guard(plan, selected, inputs.state, limits)
     warnings = [w for post in local_scan.posts for w in post.warnings]
+    warnings += [
+        w for a in plan.actions if a.writes and a.local for w in a.local.post.fidelity
+    ]
     uploads = _planned_uploads(plan, paths, site.state, missing)
     return Result(
         plan,
@@ -566,6 +590,34 @@ def _missing_uploads(site: Site, items: list[p.LocalItem]) -> set[str]:
         ):
             missing.add(key)
     return missing
+
+
+def check_render(
+    site: Site,
+    paths: set[str] | None,
+    report: Callable[[Any], None] = lambda result: None,
+) -> list[Any]:
+    """Render files in temporary drafts and compare (``push --check-render``).
+
+    The files named by ``paths``, else the ones a push would create or update.
+    Nothing of the posts themselves is written.
+    """
+    from ghostsync import render_check
+
+    if paths is None:
+        plan = make_plan(site).plan
+        posts = [a.local.post for a in plan.actions if a.writes and a.local]
+    else:
+        _items, local_scan = read_local(site.settings, site.url, site.tz)
+        posts = [post for post in local_scan.posts if _in(post.path, paths)]
+    return render_check.check_all(site.client, posts, report)
+
+
+def _in(path: str, paths: set[str]) -> bool:
+    return any(
+        path == selected or path.startswith(selected.rstrip("/") + "/")
+        for selected in paths
+    )
 
 
 def _planned_uploads(

@@ -21,6 +21,7 @@ from typing import Any
 import frontmatter
 import yaml
 
+import ghostsync.body as bodies
 from ghostsync.cache import Entry, HashCache
 from ghostsync.config import BODY_FORMATS, Settings
 from ghostsync.errors import InvalidFileError
@@ -58,6 +59,8 @@ class LocalPost:
     warnings: tuple[str, ...] = ()
     # The front-matter line of each key, for errors found later (references).
     lines: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+    # What Ghost will lose of the body in its format, as "file:line: text".
+    fidelity: tuple[str, ...] = ()
     # Instructions, not content: where to email the post when it is published.
     newsletter: str = ""
     email_segment: str = ""
@@ -262,12 +265,15 @@ def parse_post(
     front, body = _split(text, rel)
     if not _synced(front, rel):
         return None
-    values, warnings = _values(front, rel, kind)
+    body_line = text.count("\n") - body.count("\n") + 1
+    values, warnings = _values(front, rel, kind, settings.strict)
     newsletter, segment = _email(front, rel, kind)
 
     title = values.pop("title", None)
     if title is None:
+        lines_before = body.count("\n")
         title, body = _title_from_body(body)
+        body_line += lines_before - body.count("\n")
     if title is None:
         title = path.stem
         warnings.append(f"{rel}: no title; using the file name '{title}'")
@@ -282,12 +288,15 @@ def parse_post(
     fields = _canonical_fields(values, kind, title, slug, settings, tz, front, rel)
     tag_names = tuple(values.get("tags") or ()) if "tags" in values else ()
     tag_names = tag_names or (() if "tags" in values else settings.default_tags)
+    body_line += body.count("\n") - body.lstrip("\n").count("\n")
+    text_sent = body.strip("\n") + "\n" if body.strip() else ""
     return LocalPost(
         path=rel,
         kind=kind,
         slug=slug,
         fields=fields,
-        body=body.strip("\n") + "\n" if body.strip() else "",
+        body=text_sent,
+        fidelity=_fidelity(text_sent, body_format, rel, body_line),
         body_format=body_format,
         tag_names=tag_names,
         explicit_id=str(front.data.get("id") or ""),
@@ -334,6 +343,13 @@ def _linked_folders_outside(links: list[tuple[str, str]], settings: Settings) ->
                 )
             )
     return found
+
+
+def _fidelity(body: str, body_format: str, rel: str, first_line: int) -> tuple:
+    """What Ghost loses of this body, as ``file:line: what``."""
+    found = bodies.fidelity_warnings(body, body_format, first_line=first_line)
+    return tuple(f"{rel}:{warning.removeprefix('line ')}" for warning in found)
+
 
 def _synced(front: _FrontMatter, rel: str) -> bool:
     value = front.data.get("sync", True)
@@ -476,8 +492,10 @@ def _parse_yaml(text: str, rel: str) -> _FrontMatter:
     return _FrontMatter({str(k): v for k, v in data.items()}, lines, raw)
 
 
-def _values(front: _FrontMatter, rel: str, kind: str) -> tuple[dict[str, Any], list]:
-    """Managed values under Ghost's names; unknown keys only warn."""
+def _values(
+    front: _FrontMatter, rel: str, kind: str, strict: bool = False
+) -> tuple[dict[str, Any], list]:
+    """Managed values under Ghost's names; unknown keys warn (or, strict, fail)."""
     values: dict[str, Any] = {}
     warnings: list[str] = []
     managed = {f.name for f in fields_for(kind)}
@@ -491,7 +509,16 @@ def _values(front: _FrontMatter, rel: str, kind: str) -> tuple[dict[str, Any], l
         if name in values:
             raise _invalid(front, rel, key, f"sets {name} twice (also as an alias)")
         if name not in managed:
-            warnings.append(_unknown_key_warning(rel, front, key, kind))
+            warning = _unknown_key_warning(rel, front, key, kind)
+            if strict:
+                raise InvalidFileError(
+                    warning + " (--strict)",
+                    path=rel,
+                    line=front.lines.get(key),
+                    field=key,
+                    hint="fix the key's name, or remove it",
+                )
+            warnings.append(warning)
             continue
         if name == "tags" and isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]

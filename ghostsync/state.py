@@ -77,10 +77,13 @@ class Snapshot:
 class State:
     """The state of one site: the committed file plus this run's journal."""
 
-    def __init__(self, root: Path, site_uuid: str) -> None:
+    def __init__(self, root: Path, site_uuid: str, site_name: str = "") -> None:
         self.site_uuid = site_uuid
-        self.path = root / ".ghostsync" / "state" / f"{site_uuid}.jsonl"
-        self.journal_path = root / ".ghostsync" / "journal" / f"{site_uuid}.jsonl"
+        # A named site's state carries its name too: two sites can share a
+        # uuid (one was set up from a copy of the other's database).
+        stem = f"{site_name}.{site_uuid}" if site_name else site_uuid
+        self.path = root / ".ghostsync" / "state" / f"{stem}.jsonl"
+        self.journal_path = root / ".ghostsync" / "journal" / f"{stem}.jsonl"
         self.snapshot = Snapshot()
         self._journal: TextIO | None = None
         # Parallel writes record their results from several threads.
@@ -88,9 +91,9 @@ class State:
         self._dirty = False
 
     @classmethod
-    def open(cls, root: Path, site_uuid: str) -> State:
+    def open(cls, root: Path, site_uuid: str, site_name: str = "") -> State:
         """Load the state of ``site_uuid``, folding a journal a crash left behind."""
-        state = cls(root, site_uuid)
+        state = cls(root, site_uuid, site_name)
         state.snapshot = _read_state(state.path)
         if state.journal_path.exists():
             _replay(state.snapshot, state.journal_path)

@@ -10,6 +10,7 @@ import pytest
 
 from ghostsync import planner as p
 from ghostsync.config import load_settings
+from ghostsync.run import validate
 from ghostsync.source import scan
 
 from .test_planner import local, record, remote, run
@@ -112,3 +113,21 @@ def test_sync_false_leaves_the_file_out(project):
     result = read(project, "sync: false\ntitle_typo: x")
     assert result.posts == [] and result.errors == []
     assert result.skipped == ["content/posts/a.md"]
+
+
+def test_fidelity_warnings_name_the_file_line(project):
+    body = "# Title\n\nText.\n\n- [ ] a task\n"
+    path = project / "content" / "posts" / "t.md"
+    path.write_text("---\nslug: t\n---\n" + body, encoding="utf-8")
+    [post] = scan(load_settings(project, environ={}), dt.UTC).posts
+    assert post.fidelity == (
+        "content/posts/t.md:8: task list checkbox [ ] shows as literal text in Ghost",
+    )
+
+
+def test_footnote_definitions_are_not_file_references(project):
+    body = "Text[^n]\n\n[^n]: Note.\n"
+    path = project / "content" / "posts" / "f.md"
+    path.write_text("---\ntitle: F\n---\n" + body, encoding="utf-8")
+    result = validate(load_settings(project, environ={}))
+    assert [e.message for e in result.errors] == [] and len(result.posts) == 1
