@@ -79,8 +79,8 @@ FIELDS: dict[str, Field] = {
         Field("feature_image", "url", max_len=2000, doc="the feature image"),
         Field("feature_image_alt", "str", max_len=191, doc="its alt text"),
         Field("feature_image_caption", "str", max_len=65535, doc="its caption"),
-        Field("codeinjection_head", "str", max_len=65535, doc="code for <head>"),
-        Field("codeinjection_foot", "str", max_len=65535, doc="code before </body>"),
+        Field("codeinjection_head", "str", max_len=65535, doc="code for `<head>`"),
+        Field("codeinjection_foot", "str", max_len=65535, doc="code before `</body>`"),
         Field("custom_template", "str", max_len=100, doc="a theme template name"),
         Field(
             "email_subject",
@@ -94,7 +94,7 @@ FIELDS: dict[str, Field] = {
             "bool",
             default=True,
             kinds=("page",),
-            doc="pages only: show the title and feature image",
+            doc="show the title and feature image",
         ),
     )
 }
