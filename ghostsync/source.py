@@ -38,6 +38,8 @@ FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$", re.M | re.S)
 TOML_FENCE = "+++"
 YAML_TYPES = {bool: "a boolean", int: "a number", float: "a number"}
 
+GHOST_ID = re.compile(r"[0-9a-f]{24}")
+
 
 @dataclass(frozen=True)
 class LocalPost:
@@ -299,12 +301,29 @@ def parse_post(
         fidelity=_fidelity(text_sent, body_format, rel, body_line),
         body_format=body_format,
         tag_names=tag_names,
-        explicit_id=str(front.data.get("id") or ""),
+        explicit_id=_explicit_id(front, rel),
         warnings=tuple(warnings),
         lines={ALIASES.get(key, key): line for key, line in front.lines.items()},
         newsletter=newsletter,
         email_segment=segment,
     )
+
+
+def _explicit_id(front: _FrontMatter, rel: str) -> str:
+    """An ``id:`` a user copied from Ghost: 24 hexadecimal digits, or nothing."""
+    value = front.data.get("id")
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not GHOST_ID.fullmatch(value):
+        raise _invalid(
+            front,
+            rel,
+            "id",
+            f"is {value!r}, not a Ghost post id (24 hexadecimal digits)",
+            "remove the id: line (ghostsync finds the post itself) or copy the id"
+            " from Ghost",
+        )
+    return value
 
 
 def _check_inside(path: Path, rel: str, settings: Settings) -> None:

@@ -224,3 +224,12 @@ def test_scheduled_without_a_date_is_an_error(project):
     write(project, "content/posts/s.md", "---\ntitle: S\nstatus: scheduled\n---\n")
 
     assert "no date" in only_error(project).message
+
+
+@pytest.mark.parametrize("value", ["[None]", "123", "abc", '"not-an-id"'])
+def test_an_id_that_is_not_a_ghost_id_is_an_error_naming_the_line(project, value):
+    write(project, "content/posts/a.md", f"---\ntitle: A\nid: {value}\n---\nBody\n")
+
+    error = only_error(project)
+
+    assert "content/posts/a.md:3" in error.message and "'id'" in error.message
