@@ -239,7 +239,14 @@ class Puller:
         post = self._pulled(action, item.path)
         old = target.read_bytes().decode("utf-8")
         written = edited_text(
-            old, item, post, target, self.site.settings, self.site.url, self.site.tz
+            old,
+            item,
+            post,
+            target,
+            self.site.settings,
+            self.site.url,
+            self.site.tz,
+            keep_body=same_body(action),
         )
         if written is not None:
             _write_atomic(target, written.text)
@@ -279,7 +286,14 @@ class Puller:
         post = self._pulled(action, item.path)
         old = target.read_bytes().decode("utf-8")
         written = edited_text(
-            old, item, post, target, self.site.settings, self.site.url, self.site.tz
+            old,
+            item,
+            post,
+            target,
+            self.site.settings,
+            self.site.url,
+            self.site.tz,
+            keep_body=same_body(action),
         )
         if written is None:
             return self._adopt(action, item.path, "adopted (same content)")
@@ -471,6 +485,20 @@ def has_body(action: p.Action) -> bool:
     return (
         remote is not None and remote.raw is not None and remote.canonical is not None
     )
+
+
+def same_body(action: p.Action) -> bool:
+    """Whether the file's body already sends what Ghost holds.
+
+    Compared on canonical forms (soft breaks joined, images and post links as
+    their Ghost URLs), so pull keeps such a body byte for byte.
+    """
+    local = action.local.comparable if action.local is not None else None
+    remote = action.remote.canonical if action.remote is not None else None
+    if local is None or remote is None:
+        return False
+    keys = ("body", "body_format")
+    return all(local[key] == remote[key] for key in keys)
 
 
 def _local(action: p.Action) -> p.LocalItem:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +164,13 @@ def edited_text(
     settings: Settings,
     site: SiteURL,
     tz: Any,
+    keep_body: bool = False,
 ) -> Written | None:
-    """``old`` edited to say ``post``; None when it already says it."""
+    """``old`` edited to say ``post``; None when it already says it.
+
+    ``keep_body``: the file's body already sends what Ghost holds (same
+    canonical form), so it stays byte for byte; only front matter is edited.
+    """
     bom = "\ufeff" if old.startswith("\ufeff") else ""
     crlf = "\r\n" in old
     text = old[len(bom) :].replace("\r\n", "\n")
@@ -177,8 +182,12 @@ def edited_text(
     changes = _front_changes(current, post, keys, settings)
     body = post.body
     if "title" not in keys and _h1_title(rest):
+        keep_body = keep_body and "title" not in changes
         changes.pop("title", None)
         body = f"# {post.values.get('title') or ''}\n\n{body}"
+    if keep_body:
+        post = replace(post, body=current.post.body)
+        body = rest.lstrip("\n")
 
     front = match.group(0) if match else ""
     if changes:

@@ -13,6 +13,7 @@ from ghostsync.pull import pull
 from ghostsync.run import connect
 
 from .e2e import CountingClient, Project
+from .files import png
 from .lexical import rich_lexical
 
 pytestmark = pytest.mark.ghost
@@ -23,6 +24,17 @@ def project(tmp_path, real_ghost) -> Project:
     return Project(
         tmp_path / "blog", real_ghost.url, real_ghost.key, real_ghost.prefix("pull")
     )
+
+
+@pytest.fixture
+def tidy(project):
+    """The project; its posts are deleted from Ghost afterwards, so that their
+    images do not show in other tests' imports of the whole site."""
+    yield project
+    client = project.client()
+    for post in client.browse("post", fields=["id", "slug"]):
+        if post["slug"].startswith(project.prefix):
+            client.delete("post", post["id"])
 
 
 def run_pull(project: Project, client: CountingClient | None = None, **options):
@@ -236,3 +248,26 @@ def test_pull_force_takes_ghosts_version_and_backs_the_file_up(project):
     assert not (project.root / ".ghostsync" / "conflicts" / rel).exists()
     assert run_pull(project).outcomes == []
     assert_push_writes_nothing(project)
+
+
+def test_pull_keeps_a_body_that_sends_what_ghost_holds(tidy):
+    project = tidy
+    slug = project.slug("wrapped")
+    rel = "content/posts/wrapped.md"
+    (project.root / "content" / "posts" / "img").mkdir(parents=True)
+    (project.root / "content" / "posts" / "img" / "dot.png").write_bytes(png())
+    text = (
+        f"---\ntitle: Wrapped\nslug: {slug}\nfeature_image: img/dot.png\n---\n\n"
+        "A line\nbroken here.\n\n![dot](img/dot.png)\n\n\n"
+    )
+    path = project.write(rel, text)
+    project.push()
+
+    edit_in_ghost(project, slug, featured=True)
+    result = run_pull(project)
+
+    assert [o.status for o in result.outcomes] == ["done"]
+    after = path.read_text()
+    assert after == text.replace("---\n\n", "featured: true\n---\n\n", 1)
+    assert_push_writes_nothing(project)
+
