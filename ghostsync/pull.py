@@ -364,13 +364,15 @@ class Puller:
         """What the file of ``action`` must say, with Ghost's URLs."""
         return pulled(_remote(action), self.site.url, self.site.tz)
 
-    def _pulled(self, action: p.Action, rel: str | None = None) -> Pulled:
+    def _pulled(
+        self, action: p.Action, rel: str | None = None, fetch: bool = True
+    ) -> Pulled:
         """What the file ``rel`` must say: known URLs as local paths."""
         post = self.pulled(action)
         if rel is None or self.localizer is None:
             return post
         current = action.local.post.body if action.local is not None else ""
-        return self.localizer.localize(post, rel, current)
+        return self.localizer.localize(post, rel, current, fetch=fetch)
 
     def _record(
         self,
@@ -437,7 +439,7 @@ class Puller:
         """What pull would write, under .ghostsync/conflicts/ (never beside it)."""
         item = _local(action)
         target = self._inside(self.root / ".ghostsync" / "conflicts" / item.path)
-        post = self._pulled(action)
+        post = self._pulled(action, item.path, fetch=False)
         settings, site, tz = self.site.settings, self.site.url, self.site.tz
         try:
             text = new_text(post, target, item.path, settings, site, tz).text

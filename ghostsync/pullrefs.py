@@ -85,18 +85,23 @@ class Localizer:
 
     # -- rewriting --------------------------------------------------------------
 
-    def localize(self, post: Pulled, rel: str, current: str = "") -> Pulled:
+    def localize(
+        self, post: Pulled, rel: str, current: str = "", fetch: bool = True
+    ) -> Pulled:
         """``post`` with the URLs it can as paths relative to the file ``rel``.
 
         A path the file's ``current`` body already refers to keeps the
-        spelling it has there (``<a b.png>``, ``./a.png``).
+        spelling it has there (``<a b.png>``, ``./a.png``). Without ``fetch``
+        only URLs already known locally are mapped (nothing is downloaded).
         """
         folder = PurePosixPath(rel).parent
         spelled = _spellings(current, folder)
 
         def local(target: str) -> tuple[str, str] | None:
             url, suffix = _split(target)
-            path = self._known(self._canonical(url)) or self._fetch(url, rel)
+            path = self._known(self._canonical(url))
+            if path is None and fetch:
+                path = self._fetch(url, rel)
             if path is None:
                 return None
             return os.path.relpath(path, folder.as_posix()), suffix

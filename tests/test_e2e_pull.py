@@ -271,3 +271,22 @@ def test_pull_keeps_a_body_that_sends_what_ghost_holds(tidy):
     assert after == text.replace("---\n\n", "featured: true\n---\n\n", 1)
     assert_push_writes_nothing(project)
 
+
+def test_conflict_copy_has_the_local_paths_and_post_links(tidy):
+    project = tidy
+    (project.root / "content" / "posts" / "img").mkdir(parents=True)
+    (project.root / "content" / "posts" / "img" / "dot.png").write_bytes(png())
+    body = "See [second](second.md).\n\n![dot](img/dot.png)\n"
+    first = project.post("first", "First", body, feature_image="img/dot.png")
+    project.post("second", "Second")
+    project.push()
+    edit_in_ghost(project, project.slug("first"), title="Changed in Ghost")
+    project.post("first", "Changed here", body, feature_image="img/dot.png")
+
+    result = run_pull(project)
+
+    assert [o.status for o in result.outcomes] == ["conflict"]
+    copy = (project.root / ".ghostsync" / "conflicts" / first).read_text()
+    assert "title: Changed in Ghost" in copy
+    assert "feature_image: img/dot.png" in copy
+    assert copy.endswith("\nSee [second](second.md).\n\n![dot](img/dot.png)\n")
