@@ -9,6 +9,8 @@ import pytest
 from ghostsync.body import markdown_card_lexical
 
 from .e2e import Project
+from .files import png
+from .test_e2e_pull import tidy  # noqa: F401 (a fixture)
 from .test_e2e_push import edit_in_ghost
 
 pytestmark = pytest.mark.ghost
@@ -75,3 +77,24 @@ def test_diff_of_a_path_that_does_not_exist(project):
 
     assert result.exit_code == 1
     assert "content/posts/nope.md is neither a post file" in result.output
+
+
+def with_image(project: Project, name: str, body: str) -> str:
+    """A post with a feature image and a body image, both local files."""
+    (project.root / "content" / "posts" / "img").mkdir(parents=True, exist_ok=True)
+    (project.root / "content" / "posts" / "img" / "dot.png").write_bytes(png())
+    body += "\n![dot](img/dot.png)\n"
+    return project.post(name, name.title(), body, feature_image="img/dot.png")
+
+
+@pytest.mark.usefixtures("tidy")
+def test_diff_of_an_in_sync_post_with_images_shows_no_differences(project):
+    path = with_image(project, "pictured", "A line\nbroken here.\n")
+    project.push()
+
+    result = project.cli("diff", str(project.root / path))
+
+    assert result.exit_code == 0, result.output
+    assert "no differences" in result.output
+    assert "__GHOST_URL__" not in result.output and "img/dot.png" not in result.output
+
