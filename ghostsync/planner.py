@@ -480,8 +480,11 @@ def _changes_against(item: LocalItem, remote: RemotePost) -> list[str]:
 
     # Without the remote body only the fields can be compared; the local
     # hash moved, so when no field differs it is the body.
-    index_view = {**item.canonical, "fields": remote.fields}
-    names = changed_fields(index_view, item.canonical, remote.refs)
+    # TODO: a body changed along with a field is not named; the state keeps
+    # no hash of the body alone to tell.
+    local = item.comparable or item.canonical
+    index_view = {**local, "fields": remote.fields}
+    names = changed_fields(index_view, local, remote.refs)
     return names or ["body"]
 
 

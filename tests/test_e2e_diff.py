@@ -98,3 +98,16 @@ def test_diff_of_an_in_sync_post_with_images_shows_no_differences(project):
     assert "no differences" in result.output
     assert "__GHOST_URL__" not in result.output and "img/dot.png" not in result.output
 
+
+@pytest.mark.usefixtures("tidy")
+def test_plan_names_the_body_of_a_post_with_images(project):
+    path = with_image(project, "covered", "Old text.\n")
+    project.push()
+    with_image(project, "covered", "New text.\n")
+
+    text = project.cli("plan")
+    data = json.loads(project.cli("plan", "--json").output)
+
+    assert f"post {path}  (body)" in text.output, text.output
+    [action] = [a for a in data["actions"] if a["path"] == path]
+    assert action["changes"] == ["body"]
