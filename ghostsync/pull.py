@@ -158,6 +158,8 @@ class Puller:
     claimed: set[Path] = field(default_factory=set)
     recorded: set[str] = field(default_factory=set)
     localizer: Localizer | None = None
+    # The file each post imported in this run gets, by remote id.
+    planned: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root = self.site.settings.root.resolve()
@@ -176,6 +178,7 @@ class Puller:
         return self.all_posts and action.name in (p.REMOTE_ONLY, p.REFUSE)
 
     def run(self, actions: list[p.Action]) -> list[Outcome]:
+        self._plan_imports(actions)
         outcomes = []
         for action in actions:
             outcome = self.apply(action)
@@ -184,6 +187,23 @@ class Puller:
                 self.report(outcome)
         self._rehash()
         return outcomes
+
+    def _plan_imports(self, actions: list[p.Action]) -> None:
+        """The files of the posts this run imports, known before any is
+        written, so that links between them become links between files."""
+        for action in actions:
+            if not (self.writes(action) and action.name == p.REMOTE_ONLY):
+                continue
+            if not has_body(action):
+                continue
+            remote = _remote(action)
+            post = self.pulled(action)
+            own_folder = self.localizer is not None and self.localizer.folder_for(post)
+            target = self._new_path(remote.kind, remote.slug, own_folder)
+            self.planned[remote.id] = target
+            if self.localizer is not None and remote.url:
+                rel = target.relative_to(self.root).as_posix()
+                self.localizer.add_post(remote.url, rel)
 
     def _rehash(self) -> None:
         """The local hashes of the files written, as a push will compute them.
@@ -346,9 +366,11 @@ class Puller:
 
     def _import(self, action: p.Action) -> Outcome:
         remote = _remote(action)
-        post = self.pulled(action)
-        own_folder = self.localizer is not None and self.localizer.folder_for(post)
-        target = self._new_path(remote.kind, remote.slug, own_folder)
+        target = self.planned.get(remote.id)
+        if target is None:
+            post = self.pulled(action)
+            own = self.localizer is not None and self.localizer.folder_for(post)
+            target = self._new_path(remote.kind, remote.slug, own)
         rel = target.relative_to(self.root).as_posix()
         post = self._pulled(action, rel)
         written = new_text(

@@ -123,6 +123,10 @@ class Localizer:
                 fields[name] = values[name] = found[0] + found[1]
         return replace(post, body=body, fields=fields, values=values)
 
+    def add_post(self, url: str, path: str) -> None:
+        """A post this run writes to ``path``: links to ``url`` name the file."""
+        self.posts[self._canonical(url)] = path
+
     def folder_for(self, post: Pulled) -> bool:
         """Whether an imported post needs its own folder: images to download
         that the site has (found by :meth:`survey`)."""

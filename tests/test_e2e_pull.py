@@ -290,3 +290,33 @@ def test_conflict_copy_has_the_local_paths_and_post_links(tidy):
     assert "title: Changed in Ghost" in copy
     assert "feature_image: img/dot.png" in copy
     assert copy.endswith("\nSee [second](second.md).\n\n![dot](img/dot.png)\n")
+
+
+def test_import_maps_links_between_posts_imported_together(project):
+    client = project.client()
+    first = client.create(
+        "post", {"title": "First", "slug": project.slug("first"), "lexical": None}
+    )
+    second = client.create(
+        "post",
+        {
+            "title": "Second",
+            "slug": project.slug("second"),
+            "lexical": markdown_card_lexical(f"Back to [first]({first['url']}).\n"),
+        },
+    )
+    edit_in_ghost(
+        project,
+        project.slug("first"),
+        lexical=markdown_card_lexical(f"See [second]({second['url']}).\n"),
+    )
+
+    result = run_pull(project, all_posts=True)
+
+    assert [o.status for o in result.outcomes] == ["done", "done"]
+    posts = project.root / "content" / "posts"
+    first_text = (posts / f"{project.slug('first')}.md").read_text()
+    second_text = (posts / f"{project.slug('second')}.md").read_text()
+    assert first_text.endswith(f"\nSee [second]({project.slug('second')}.md).\n")
+    assert second_text.endswith(f"\nBack to [first]({project.slug('first')}.md).\n")
+    assert_push_writes_nothing(project)
