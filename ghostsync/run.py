@@ -60,6 +60,27 @@ class Site:
             self.refs = References(self.client)
         return self.refs
 
+    def executor(
+        self,
+        post_urls: dict[str, str],
+        report: Callable[[Outcome], None],
+        jobs: int = 1,
+    ) -> Executor:
+        """The executor of a run's writes, with its uploader."""
+        uploader = Uploader(
+            self.client, self.state, self.settings.root, self.url, dict(post_urls)
+        )
+        return Executor(
+            self.client,
+            self.state,
+            self.settings.root,
+            self.url,
+            report=report,
+            refs=self.references(),
+            uploader=uploader,
+            jobs=jobs,
+        )
+
 
 @dataclass
 class Result:
@@ -84,13 +105,17 @@ class Result:
             codes.append(ExitCode.ERROR)
         if any(o.status == "failed" for o in self.outcomes):
             codes.append(ExitCode.ERROR)
-        conflicts = [a for a in self.plan.actions if a.name == p.CONFLICT]
-        conflicts += [a for a in self.plan.actions if _edited_but_deleted(a)]
-        if conflicts or any(o.status == "conflict" for o in self.outcomes):
+        if self.open_conflicts():
             codes.append(ExitCode.CONFLICT)
         if pending_is_error and self.plan.pending_changes:
             codes.append(ExitCode.PENDING)
         return most_severe(codes)
+
+    def open_conflicts(self) -> bool:
+        """Whether a conflict is left for the user: planned, met, or a deletion."""
+        planned = any(a.name == p.CONFLICT for a in self.plan.actions)
+        met = any(o.status == "conflict" for o in self.outcomes)
+        return planned or met or any(_edited_but_deleted(a) for a in self.plan.actions)
 
 
 def _edited_but_deleted(action: p.Action) -> bool:
@@ -674,19 +699,7 @@ def push(
         site.state.forget_upload(key)
     actions = [a for a in result.plan.actions if _selected(a, paths)]
     start(sum(1 for a in actions if a.writes))
-    uploader = Uploader(
-        site.client, site.state, site.settings.root, site.url, dict(result.post_urls)
-    )
-    executor = Executor(
-        site.client,
-        site.state,
-        site.settings.root,
-        site.url,
-        report=report,
-        refs=site.references(),
-        uploader=uploader,
-        jobs=jobs,
-    )
+    executor = site.executor(result.post_urls, report, jobs=jobs)
     try:
         result.outcomes = executor.run(actions)
     except GhostsyncError:
@@ -694,7 +707,8 @@ def push(
         raise
     finally:
         expire_backups(site.settings, executor.backups)
-        result.uploads = list(uploader.uploaded)
+        uploaded = executor.uploader.uploaded if executor.uploader else []
+        result.uploads = list(uploaded)
     return result
 
 

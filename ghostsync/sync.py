@@ -19,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ghostsync import planner as p
-from ghostsync.apply import Executor, Outcome
-from ghostsync.errors import ExitCode, GhostsyncError, most_severe
+from ghostsync.apply import Outcome
+from ghostsync.errors import GhostsyncError
 from ghostsync.pull import FORMATS, Puller, has_body
 from ghostsync.pullrefs import Localizer
 from ghostsync.run import Result, Site, _edited_but_deleted, expire_backups, make_plan
-from ghostsync.uploads import Uploader
 
 PREFER = ("local", "remote")
 # The actions the pull side carries out; the push side takes the others.
@@ -35,20 +34,9 @@ PULL_SIDE = {p.REMOTE_CHANGED, p.CONFLICT}
 class SyncResult(Result):
     """A sync's plan and outcomes; conflicts count only when left open."""
 
-    def exit_code(self, pending_is_error: bool = False) -> ExitCode:
-        codes = []
-        refused = {p.INVALID, p.REFUSE}
-        if self.scan.errors or any(a.name in refused for a in self.plan.actions):
-            codes.append(ExitCode.ERROR)
-        if any(o.status == "failed" for o in self.outcomes):
-            codes.append(ExitCode.ERROR)
-        if any(o.status == "conflict" for o in self.outcomes) or any(
-            _edited_but_deleted(a) for a in self.plan.actions
-        ):
-            codes.append(ExitCode.CONFLICT)
-        if pending_is_error and self.plan.pending_changes:
-            codes.append(ExitCode.PENDING)
-        return most_severe(codes)
+    def open_conflicts(self) -> bool:
+        met = any(o.status == "conflict" for o in self.outcomes)
+        return met or any(_edited_but_deleted(a) for a in self.plan.actions)
 
 
 def sync(
@@ -86,7 +74,7 @@ def sync(
     readable = [a for a in pulling if puller.writes(a) and has_body(a)]
     localizer.survey([puller.pulled(a) for a in readable])
     start(sum(1 for a in pushing if a.writes) + sum(puller.writes(a) for a in pulling))
-    executor = _executor(site, result, report)
+    executor = site.executor(result.post_urls, report)
     try:
         result.outcomes = executor.run(pushing) + puller.run(pulling)
     except GhostsyncError:
@@ -96,20 +84,3 @@ def sync(
         expire_backups(site.settings, executor.backups)
         expire_backups(site.settings, puller.executor.backups)
     return result
-
-
-def _executor(
-    site: Site, result: SyncResult, report: Callable[[Outcome], None]
-) -> Executor:
-    uploader = Uploader(
-        site.client, site.state, site.settings.root, site.url, dict(result.post_urls)
-    )
-    return Executor(
-        site.client,
-        site.state,
-        site.settings.root,
-        site.url,
-        report=report,
-        refs=site.references(),
-        uploader=uploader,
-    )
