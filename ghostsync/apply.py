@@ -209,8 +209,11 @@ class Executor:
 
     def _update(self, action: p.Action, post: dict[str, Any] | None = None) -> Outcome:
         item = _local(action)
+        verb = "updated"
         if action.overwrite:
-            post = self._backup(action, "force")
+            post = self.client.read(action.kind, action.remote_id, **FULL_READ)
+            saved = self._save_backup(action, post, "force")
+            verb = f"updated (Ghost's version backed up: {saved})"
         updated_at = post["updated_at"] if post else _updated_at(action)
         try:
             written, complete = self._write(item, action.remote_id, updated_at, action)
@@ -218,7 +221,8 @@ class Executor:
             return self._retry_after_collision(action)
 
         self._written(action, item, written, complete, emailed=bool(action.email))
-        verb = "updated; " + _emailed(action) if action.email else "updated"
+        if action.email:
+            verb += "; " + _emailed(action)
         return self._done(action, written, verb)
 
     def _retry_after_collision(self, action: p.Action) -> Outcome:

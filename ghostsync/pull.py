@@ -160,6 +160,7 @@ class Puller:
     localizer: Localizer | None = None
     # The file each post imported in this run gets, by remote id.
     planned: dict[str, Path] = field(default_factory=dict)
+    in_sync: bool = False  # conflicts then advise 'sync --prefer'
 
     def __post_init__(self) -> None:
         self.root = self.site.settings.root.resolve()
@@ -287,6 +288,11 @@ class Puller:
         # The executor saves Ghost's JSON with what 'resolve' needs.
         self.executor.apply(action)
         saved = self._save_markdown_copy(action)
+        take, keep = (
+            ("'sync --prefer remote'", "'sync --prefer local'")
+            if self.in_sync
+            else ("'pull --force'", "'push --force'")
+        )
         synced = action.record.updated_at if action.record else "?"
         remote = _remote(action)
         return Outcome(
@@ -294,8 +300,8 @@ class Puller:
             "conflict",
             f"changed on both sides (last synced {synced},"
             f" Ghost now {remote.updated_at}); the file is kept, Ghost's version is"
-            f" in {saved} (and .json); 'pull --force' takes Ghost's (yours is"
-            " backed up), 'push --force' keeps yours, or merge by hand and run"
+            f" in {saved} (and .json); {take} takes Ghost's (yours is"
+            f" backed up), {keep} keeps yours, or merge by hand and run"
             f" 'ghostsync resolve {action.path}'",
         )
 

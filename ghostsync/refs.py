@@ -299,7 +299,7 @@ def _resolve(post: LocalPost, found: _Found, root: Path, bounds: Limits) -> Ref:
     size = path.stat().st_size
     if size > bounds.max_bytes:
         fail(
-            f"is {human_size(size)}, over the limit of {human_size(bounds.max_bytes)}",
+            f"is {_over(size, bounds.max_bytes)}",
             "make the file smaller, or raise content.max_upload_mb in ghostsync.toml",
         )
     if endpoint == "images" and not _image_content(path):
@@ -407,6 +407,15 @@ def file_digest(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             hasher.update(chunk)
     return "sha256:" + hasher.hexdigest()[:32]
+
+
+def _over(size: int, limit: int) -> str:
+    """'X, over the limit of Y', in bytes when rounding would hide the excess."""
+    if human_size(size) == human_size(limit):
+        return (
+            f"{size:,} bytes, over the limit of {limit:,} bytes ({human_size(limit)})"
+        )
+    return f"{human_size(size)}, over the limit of {human_size(limit)}"
 
 
 def human_size(size: int) -> str:

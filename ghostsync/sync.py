@@ -70,7 +70,13 @@ def sync(
     pushing = [a for a in result.plan.actions if a.name not in PULL_SIDE]
     pulling = [a for a in result.plan.actions if a.name in PULL_SIDE]
     localizer = Localizer(site, planned.post_urls, download=images)
-    puller = Puller(site, force=prefer == "remote", report=report, localizer=localizer)
+    puller = Puller(
+        site,
+        force=prefer == "remote",
+        report=report,
+        localizer=localizer,
+        in_sync=True,
+    )
     readable = [a for a in pulling if puller.writes(a) and has_body(a)]
     localizer.survey([puller.pulled(a) for a in readable])
     start(sum(1 for a in pushing if a.writes) + sum(puller.writes(a) for a in pulling))

@@ -99,11 +99,13 @@ def test_conflict_keeps_the_edit_made_in_ghost(project):
     saved = project.root / ".ghostsync" / "conflicts" / (path + ".json")
     assert json.loads(saved.read_text())["title"] == "Fixed in Ghost"
 
-    forced = project.push(force=True)
-    assert [o.status for o in forced.outcomes] == ["done"]
+    forced = project.cli("push", "--force")
+    assert forced.exit_code == 0, forced.output
     assert remote_post(project, "conflict")["title"] == "Changed locally"
-    backups = list((project.root / ".ghostsync" / "backups").rglob("*.json"))
-    assert any("Fixed in Ghost" in b.read_text() for b in backups)
+    [backup] = (project.root / ".ghostsync" / "backups").rglob("post-*.json")
+    assert "Fixed in Ghost" in backup.read_text()
+    shown = backup.relative_to(project.root).as_posix()
+    assert f"Ghost's version backed up: {shown}" in forced.output
 
 
 def test_tags_only_edit_in_ghost_is_a_remote_change(project):

@@ -78,6 +78,10 @@ def test_both_sides_changed_is_a_conflict_and_the_run_goes_on(project):
 
     assert result.exit_code == 3, result.output
     assert f"conflict post {rel}: changed on both sides" in result.output
+    assert "'sync --prefer remote' takes Ghost's" in result.output
+    assert "'sync --prefer local' keeps yours" in result.output
+    assert f"'ghostsync resolve {rel}'" in result.output
+    assert "--force" not in result.output
     assert remote_post(project, project.slug("other"))["title"] == "Other, edited here"
     assert (project.root / rel).read_bytes() == mine
     assert remote_post(project, project.slug("both"))["title"] == "Ghost's title"
@@ -95,6 +99,7 @@ def test_prefer_local_keeps_the_file_and_backs_ghost_up(project):
     result = project.cli("sync", "--prefer", "local")
 
     assert result.exit_code == 0, result.output
+    assert "Ghost's version backed up: .ghostsync/backups/" in result.output
     assert remote_post(project, project.slug("both"))["title"] == "My title"
     assert "title: My title" in (project.root / rel).read_text()
     backups = list((project.root / ".ghostsync" / "backups").rglob("post-*.json"))

@@ -138,3 +138,16 @@ def test_validate_reports_a_missing_image_offline(tmp_path):
     assert "content/posts/a.md:5: the reference 'gone.png' does not exist" in (
         result.output
     )
+
+
+def test_a_file_just_over_the_limit_says_both_sizes_exactly(tmp_path):
+    write(tmp_path, "ghostsync.toml", '[site]\nurl = "http://127.0.0.1/"\n')
+    write(tmp_path, "content/posts/big.png", png() + b"\0" * (21_000_000 - len(png())))
+    write(tmp_path, "content/posts/a.md", "# A\n\n![x](big.png)\n")
+
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "validate"])
+
+    assert result.exit_code == 1
+    assert "is 21,000,000 bytes, over the limit of 20,971,520 bytes (20.0 MB)" in (
+        result.output
+    )
