@@ -98,10 +98,19 @@ class Uploader:
                 url = self.post_urls.get(ref.path)
                 complete = complete and url is not None
             else:
-                url = self.upload(ref)
+                url = self._upload_for(item.path, ref)
             if url:
                 urls[ref.target] = url
         return urls, complete
+
+    def _upload_for(self, post: str, ref: refs.Ref) -> str:
+        """:meth:`upload`; a file Ghost refuses is named with its post."""
+        try:
+            return self.upload(ref)
+        except GhostAPIError as error:
+            error.message += f" ({post} refers to it as '{ref.target}')"
+            error.args = (error.message,)
+            raise
 
     def upload(self, ref: refs.Ref) -> str:
         """The URL of ``ref``'s file, uploading it unless the cache has it."""

@@ -304,3 +304,15 @@ def test_an_image_ghost_cannot_process_fails_that_post_only(project):
     assert ("create", project.slug("broken")) not in client.writes
     assert project.client().find_by_slug("post", project.slug("broken")) is None
     assert result.exit_code() == 1
+
+
+def test_a_file_ghost_refuses_is_named_with_its_post(project):
+    project.write("content/posts/img/bad.svg", "<p>not an svg at all</p>\n")
+    path = project.post("svg", "Svg", "![x](img/bad.svg)\n")
+
+    result = project.cli("push")
+
+    assert result.exit_code == 1, result.output
+    assert "uploading content/posts/img/bad.svg: " in result.output
+    assert f"({path} refers to it as 'img/bad.svg')" in result.output
+    assert "Please select a valid SVG image" in result.output
