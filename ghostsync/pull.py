@@ -254,12 +254,13 @@ class Puller:
 
     # --- the actions -------------------------------------------------------
 
-    def _update(self, action: p.Action, verb: str) -> Outcome:
-        item = _local(action)
-        target = self._inside(self.root / item.path)
+    def _edited(
+        self, action: p.Action, item: p.LocalItem, target: Path
+    ) -> Written | None:
+        """The file's text with Ghost's version written in; None if unchanged."""
         post = self._pulled(action, item.path)
         old = target.read_bytes().decode("utf-8")
-        written = edited_text(
+        return edited_text(
             old,
             item,
             post,
@@ -269,6 +270,11 @@ class Puller:
             self.site.tz,
             keep_body=same_body(action),
         )
+
+    def _update(self, action: p.Action, verb: str) -> Outcome:
+        item = _local(action)
+        target = self._inside(self.root / item.path)
+        written = self._edited(action, item, target)
         if written is not None:
             _write_atomic(target, written.text)
         self._record(action, item.path, written, item)
@@ -309,18 +315,7 @@ class Puller:
         """An untracked file with a remote post's slug: adopt it if it matches."""
         item = _local(action)
         target = self._inside(self.root / item.path)
-        post = self._pulled(action, item.path)
-        old = target.read_bytes().decode("utf-8")
-        written = edited_text(
-            old,
-            item,
-            post,
-            target,
-            self.site.settings,
-            self.site.url,
-            self.site.tz,
-            keep_body=same_body(action),
-        )
+        written = self._edited(action, item, target)
         if written is None:
             return self._adopt(action, item.path, "adopted (same content)")
         if self.force:
